@@ -1,0 +1,3 @@
+from certcli.cli import main
+
+main()

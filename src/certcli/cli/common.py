@@ -1,0 +1,134 @@
+"""Shared pieces of the command line: run settings, error handling and common options.
+
+CLI modules do not use `from __future__ import annotations`: Typer reads the annotations
+of the wrapped command functions at run time.
+"""
+
+import functools
+import getpass
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+
+from certcli import dates
+from certcli.errors import CertcliError, ExitCode
+from certcli.output import FORMATS, Output, OutputClosed, make_output
+
+
+@dataclass
+class Settings:
+    """Global options of one run: which database, which day, which actor."""
+
+    db_path: Path
+    today_text: Optional[str]
+    actor: str
+    output: Output = field(default_factory=make_output)
+    _conn: Optional[sqlite3.Connection] = None
+
+    def connect(self) -> sqlite3.Connection:
+        from certcli.db import connect
+
+        if self._conn is None:
+            self._conn = connect(self.db_path)
+        return self._conn
+
+    @functools.cached_property
+    def today(self) -> date:
+        if self.today_text:
+            return dates.parse_date(self.today_text, field="--today")
+        return dates.local_today()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def settings(ctx: typer.Context) -> Settings:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        from certcli.db import default_db_path
+
+        root.obj = Settings(Path(os.environ.get("CERTCLI_DB") or default_db_path()),
+                            os.environ.get("CERTCLI_TODAY"), os.environ.get("CERTCLI_ACTOR") or default_actor())
+    return root.obj
+
+
+def handles_errors(function: Callable) -> Callable:
+    """Turn certcli's exceptions into one `Error:` line on stderr and a documented exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        ctx = kwargs.get("ctx") or next((a for a in args if isinstance(a, typer.Context)), None)
+        run = settings(ctx) if ctx is not None else None
+        output = run.output if run else make_output()
+        try:
+            return function(*args, **kwargs)
+        except CertcliError as error:
+            output.error(str(error))
+            raise typer.Exit(error.exit_code) from None
+        except OutputClosed:
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
+        except sqlite3.OperationalError as error:
+            output.error(f"database error: {error}. Nothing was changed; try again, or run `certcli check --integrity`")
+            raise typer.Exit(ExitCode.ERROR) from None
+        except KeyboardInterrupt:
+            output.error("interrupted; nothing was changed by the unfinished step")
+            raise typer.Exit(130) from None
+        finally:
+            if run is not None:
+                run.close()
+
+    return wrapper
+
+
+def parse_date_option(value: Optional[str], option: str, month_only: bool = False) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return dates.parse_date(value, field=option, month_only=month_only)
+    except CertcliError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+def check_format(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in FORMATS:
+        raise typer.BadParameter(f'"{value}" is not one of {", ".join(FORMATS)}')
+    return value
+
+
+FormatOption = Annotated[
+    Optional[str],
+    typer.Option("--format", "-f", callback=check_format,
+                 help="Output format: table, csv, tsv, json, ndjson, or quiet (one id per line). "
+                      "Default: table on a terminal, csv otherwise."),
+]
+QuietIfEmptyOption = Annotated[
+    bool,
+    typer.Option("--quiet-if-empty", help="Print nothing at all (not even a header) when nothing matches."),
+]
+FailIfFoundOption = Annotated[
+    bool,
+    typer.Option("--fail-if-found", help="Exit with code 3 when the report has at least one row."),
+]
+LimitOption = Annotated[
+    int,
+    typer.Option("--limit", help="Rows shown in a table on a terminal (0 for all); machine formats are never cut."),
+]
+
+
+def finish_report(count: int, fail_if_found: bool) -> None:
+    if fail_if_found and count:
+        raise typer.Exit(ExitCode.FOUND)

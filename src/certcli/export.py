@@ -1,0 +1,188 @@
+"""Write the filtered certification list to .xlsx, .csv, .tsv, .json or .ndjson.
+
+Files are written to a temporary name beside the target and renamed into place, so a
+failed export never leaves half a file under the name the user gave.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+import tempfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from certcli.errors import InvalidValue
+from certcli.listing import LIST_COLUMNS, ListFilter, list_query
+
+EXTENSIONS = (".xlsx", ".csv", ".tsv", ".json", ".ndjson")
+DATE_COLUMNS = ("issued", "expires")
+TEXT_COLUMNS = ("employee_id", "number", "state", "city", "level", "notes", "last_name", "first_name", "email")
+MAX_COLUMN_WIDTH = 60
+MIN_DATE_WIDTH = 12
+SHEET_TITLE = "Certifications"
+STATUS_FILLS = {"valid": "C6EFCE", "expiring": "FFEB9C", "expired": "FFC7CE", "missing": "FFC7CE"}
+PROGRESS_EVERY = 10_000
+
+
+def export_records(
+    conn: sqlite3.Connection,
+    list_filter: ListFilter,
+    today: date,
+    path: Path,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[int, list[str]]:
+    """Write the list view to `path` (format from its extension); return (rows, warnings)."""
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise InvalidValue(f'cannot export to "{path}": unknown extension "{path.suffix}"',
+                           f"Use a file name ending in {', '.join(EXTENSIONS)}")
+    if path.is_dir():
+        raise InvalidValue(f'cannot export to "{path}": it is a directory', "Give a file name")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidValue(f'cannot export to "{path}": the folder "{directory}" does not exist', "Create it first")
+
+    sql, parameters = list_query(conn, list_filter, today)
+    writer = {".xlsx": _write_xlsx, ".csv": _write_delimited, ".tsv": _write_delimited,
+              ".json": _write_json, ".ndjson": _write_json}[suffix]
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(handle)
+    try:
+        count, warnings = writer(conn, sql, parameters, Path(temporary), suffix,
+                                 list_filter=list_filter, today=today, progress=progress)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count, warnings
+
+
+def _rows(conn, sql, parameters, progress):
+    for count, row in enumerate(conn.execute(sql, parameters), start=1):
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(f"  {count:,} rows written")
+        yield row
+
+
+def _write_delimited(conn, sql, parameters, path, suffix, progress=None, **_) -> tuple[int, list[str]]:
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, delimiter="," if suffix == ".csv" else "\t", lineterminator="\n")
+        writer.writerow(LIST_COLUMNS)
+        for row in _rows(conn, sql, parameters, progress):
+            writer.writerow(["" if row[column] is None else row[column] for column in LIST_COLUMNS])
+            count += 1
+    return count, []
+
+
+def _write_json(conn, sql, parameters, path, suffix, progress=None, **_) -> tuple[int, list[str]]:
+    count = 0
+    with open(path, "w", encoding="utf-8") as stream:
+        if suffix == ".json":
+            stream.write("[")
+        for row in _rows(conn, sql, parameters, progress):
+            text = json.dumps({column: row[column] for column in LIST_COLUMNS}, ensure_ascii=False)
+            if suffix == ".json":
+                stream.write(("\n  " if count == 0 else ",\n  ") + text)
+            else:
+                stream.write(text + "\n")
+            count += 1
+        if suffix == ".json":
+            stream.write("\n]\n" if count else "]\n")
+    return count, []
+
+
+def _column_widths(conn, sql, parameters) -> dict[str, int]:
+    """Return each column's width from the longest value, in one pass over the same query."""
+    lengths = ", ".join(f"max(length({column}))" for column in LIST_COLUMNS)
+    row = conn.execute(f"SELECT {lengths} FROM ({sql})", parameters).fetchone()
+    widths = {}
+    for column, longest in zip(LIST_COLUMNS, row):
+        width = max(len(column), longest or 0) + 2
+        if column in DATE_COLUMNS:
+            width = max(width, MIN_DATE_WIDTH)
+        widths[column] = min(width, MAX_COLUMN_WIDTH)
+    return widths
+
+
+def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progress=None) -> tuple[int, list[str]]:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_TITLE)
+    widths = _column_widths(conn, sql, parameters)
+    for index, column in enumerate(LIST_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = widths[column]
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    fills = {status: PatternFill("solid", fgColor=color) for status, color in STATUS_FILLS.items()}
+    warnings: list[str] = []
+
+    def text_cell(value: str, record_id=None, column=None) -> WriteOnlyCell:
+        cleaned = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if cleaned != value:
+            warnings.append(
+                f"Warning: record #{record_id} {column} contains control characters; "
+                "they were replaced with U+FFFD in the spreadsheet (the database is unchanged)"
+            )
+        cell = WriteOnlyCell(sheet, value=cleaned)
+        # Force text: openpyxl would store a string starting with "=" as a live formula.
+        cell.data_type = "s"
+        return cell
+
+    header = []
+    for column in LIST_COLUMNS:
+        cell = text_cell(column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+
+    count = 0
+    for row in _rows(conn, sql, parameters, progress):
+        cells = []
+        for column in LIST_COLUMNS:
+            value = row[column]
+            if value is None:
+                cell = WriteOnlyCell(sheet, value=None)
+            elif column in DATE_COLUMNS:
+                cell = WriteOnlyCell(sheet, value=date.fromisoformat(value))
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, str):
+                cell = text_cell(value, row["id"], column)
+                if column in TEXT_COLUMNS:
+                    cell.number_format = "@"
+                if column == "status" and value in fills:
+                    cell.fill = fills[value]
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(LIST_COLUMNS))}{count + 1}"
+
+    about = workbook.create_sheet("About")
+    about.column_dimensions["A"].width = 24
+    about.column_dimensions["B"].width = MAX_COLUMN_WIDTH
+    about_rows = [
+        ("Exported by", "certcli"),
+        ("Exported at (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
+        ("Status computed for", (list_filter.as_of or today).isoformat()),
+        ("Rows", str(count)),
+    ]
+    about_rows += [(f"Filter: {name}", value) for name, value in list_filter.describe()] or []
+    if not list_filter.describe():
+        about_rows.append(("Filters", "none (current records of active people)"))
+    for name, value in about_rows:
+        name_cell = text_cell(name)
+        name_cell.font = bold
+        about.append([name_cell, text_cell(value)])
+    workbook.save(path)
+    return count, sorted(set(warnings))

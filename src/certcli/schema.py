@@ -1,0 +1,155 @@
+"""The database schema as numbered migrations.
+
+Each migration is a list of statements applied in one transaction together with the new
+`PRAGMA user_version`, so a database is always at exactly one version. Never edit a
+migration that has been released: add a new one. Tables are STRICT, so a certification
+number such as "0123456" is stored as the text it is and never converted to an integer.
+"""
+
+from __future__ import annotations
+
+# SQLite header field that marks the file as a certcli database ("CERT" in ASCII).
+APPLICATION_ID = 0x43455254
+
+_DATE_GLOB = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+
+MIGRATION_1 = [
+    """
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        first_name TEXT NOT NULL,
+        last_name TEXT NOT NULL,
+        email TEXT COLLATE NOCASE UNIQUE,
+        employee_id TEXT UNIQUE,
+        nems_id TEXT UNIQUE,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX people_last_name ON people (last_name COLLATE NOCASE)",
+    """
+    CREATE TABLE person_groups (
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        group_name TEXT NOT NULL COLLATE NOCASE,
+        PRIMARY KEY (person_id, group_name)
+    ) STRICT, WITHOUT ROWID
+    """,
+    "CREATE INDEX person_groups_group ON person_groups (group_name, person_id)",
+    """
+    CREATE TABLE cert_types (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        levels TEXT NOT NULL DEFAULT '[]',
+        required_fields TEXT NOT NULL DEFAULT '[]',
+        number_pattern TEXT,
+        validity TEXT,
+        warning_days INTEGER NOT NULL DEFAULT 60 CHECK (warning_days >= 0),
+        created_at TEXT NOT NULL
+    ) STRICT
+    """,
+    f"""
+    CREATE TABLE certifications (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people (id),
+        type_code TEXT NOT NULL REFERENCES cert_types (code) ON UPDATE CASCADE,
+        level TEXT,
+        number TEXT,
+        state TEXT,
+        city TEXT,
+        issued TEXT NOT NULL CHECK (issued GLOB {_DATE_GLOB}),
+        expires TEXT CHECK (expires IS NULL OR expires GLOB {_DATE_GLOB}),
+        notes TEXT,
+        previous_id INTEGER REFERENCES certifications (id) ON DELETE SET NULL,
+        is_current INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1)),
+        entered_by TEXT NOT NULL,
+        entered_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        verified_by TEXT,
+        verified_at TEXT,
+        verified_fingerprint TEXT,
+        unverified_reason TEXT,
+        CHECK (expires IS NULL OR expires >= issued)
+    ) STRICT
+    """,
+    # The natural key: one person's card of one type with one number, issued on one day.
+    # A renewal may reuse the number, so the number alone is never unique.
+    """
+    CREATE UNIQUE INDEX certifications_natural_key
+        ON certifications (person_id, type_code, coalesce(number, ''), issued)
+    """,
+    "CREATE INDEX certifications_type_person ON certifications (type_code, person_id, expires)",
+    "CREATE INDEX certifications_previous ON certifications (previous_id)",
+    "CREATE INDEX certifications_number ON certifications (number)",
+    # "Which record is current" is stored as records are written (is_current), so lists never
+    # rank the whole table; these partial indexes serve the list filters on current records.
+    "CREATE INDEX certifications_current_expires ON certifications (expires) WHERE is_current = 1",
+    """
+    CREATE INDEX certifications_current_type
+        ON certifications (type_code, expires) WHERE is_current = 1
+    """,
+    """
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        certification_id INTEGER NOT NULL REFERENCES certifications (id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+        media_type TEXT NOT NULL,
+        original_name TEXT,
+        size INTEGER NOT NULL,
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX images_certification ON images (certification_id)",
+    "CREATE INDEX images_sha256 ON images (sha256)",
+    """
+    CREATE TABLE required_types (
+        group_name TEXT NOT NULL COLLATE NOCASE,
+        type_code TEXT NOT NULL REFERENCES cert_types (code) ON UPDATE CASCADE ON DELETE CASCADE,
+        PRIMARY KEY (group_name, type_code)
+    ) STRICT, WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        person_id INTEGER,
+        certification_id INTEGER,
+        type_code TEXT,
+        before TEXT,
+        after TEXT,
+        reason TEXT
+    ) STRICT
+    """,
+    "CREATE INDEX events_certification ON events (certification_id)",
+    "CREATE INDEX events_person ON events (person_id)",
+    "CREATE INDEX events_at ON events (at)",
+    # The audit log is append-only: nothing a user can run erases history silently.
+    """
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+    """,
+    """
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+    """,
+]
+
+MIGRATIONS: list[list[str]] = [MIGRATION_1]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,189 @@
+"""Read rows from CSV and XLSX files for import, keeping each row's line or row number.
+
+Rows come out as (number, {header: value}) where number is the physical line of a CSV
+file (a quoted cell spanning lines counts its lines) or the sheet row of an XLSX file.
+Blank rows, comma-only rows and whitespace-only rows are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterator
+
+from certcli.errors import InvalidValue
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+@dataclass
+class ReadOptions:
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+@dataclass
+class Table:
+    """A file's header and an iterator over its data rows."""
+
+    headers: list[str]
+    rows: Iterator[tuple[int, list]]
+    location: str  # "line" for CSV, "row" for XLSX
+    epoch: datetime | None = None  # the XLSX workbook's date epoch (1900 or 1904)
+
+
+def open_table(source: str, options: ReadOptions) -> Table:
+    """Open a CSV or XLSX file (or `-` for CSV on stdin) and read its header."""
+    if source == "-":
+        return _csv_table(sys.stdin.buffer.read(), "standard input", options)
+    path = Path(source)
+    if not path.is_file():
+        raise InvalidValue(f'cannot read "{source}": no such file', "Check the path")
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_table(path, data, options)
+    if path.suffix.lower() in (".xls",):
+        raise InvalidValue(f'cannot read "{source}": old .xls workbooks are not supported',
+                           "Save it as .xlsx or CSV UTF-8 and import that")
+    return _csv_table(data, source, options)
+
+
+def _decode(data: bytes, source: str, encoding: str | None) -> str:
+    if b"\x00" in data[:4096]:
+        raise InvalidValue(f'cannot read "{source}": it is a binary file, not CSV', "Import a .csv or .xlsx file")
+    try:
+        return data.decode(encoding or "utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidValue(
+            f'cannot read "{source}" as {encoding or "UTF-8"}: invalid byte 0x{data[error.start]:02x} on line {line}',
+            "Give the file's encoding with --encoding, e.g. --encoding cp1252 for Excel on Windows",
+        ) from None
+    except LookupError:
+        raise InvalidValue(f'unknown encoding "{encoding}"', "Use a name such as utf-8, cp1252 or latin-1") from None
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _csv_table(data: bytes, source: str, options: ReadOptions) -> Table:
+    text = _decode(data, source, options.encoding).lstrip("\ufeff")
+    if not text.strip():
+        raise InvalidValue(f'"{source}" is empty', "Import a file with a header row")
+    first_line = text.splitlines()[0]
+    delimiter = options.delimiter or _sniff_delimiter(first_line)
+    if delimiter == "\\t":
+        delimiter = "\t"
+    if len(delimiter) != 1:
+        raise InvalidValue(f'invalid delimiter "{delimiter}"', "Give one character, e.g. --delimiter ';'")
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        headers = next(reader)
+    except csv.Error as error:
+        raise InvalidValue(f'cannot read "{source}": {error} on line 1', "Check the header row") from None
+    if len(headers) == 1 and ";" in headers[0] and delimiter != ";":
+        raise InvalidValue(
+            f'"{source}" looks semicolon-delimited (header "{headers[0]}")', "Pass --delimiter ';'"
+        )
+
+    def rows() -> Iterator[tuple[int, list]]:
+        line = reader.line_num
+        while True:
+            start = line + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise InvalidValue(f'cannot read "{source}": {error} near line {start}',
+                                   "Check the quotes on that line") from None
+            line = reader.line_num
+            if any(value.strip() for value in values):
+                yield start, values
+
+    return Table([header for header in headers], rows(), "line")
+
+
+def _xlsx_table(path: Path, data: bytes, options: ReadOptions) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise InvalidValue(f'cannot read "{path}" as an .xlsx workbook: {error}',
+                           "Open it in Excel or LibreOffice and save it again as .xlsx, or export CSV") from None
+    if options.sheet:
+        if options.sheet not in workbook.sheetnames:
+            raise InvalidValue(f'no sheet "{options.sheet}" in "{path}"', f"Use one of {', '.join(workbook.sheetnames)}")
+        sheet = workbook[options.sheet]
+    else:
+        sheet = workbook.worksheets[0]
+    # The stored dimension can be wrong (some writers say A1); read what is really there.
+    sheet.reset_dimensions()
+    iterator = sheet.iter_rows(values_only=True)
+    headers = None
+    header_row = 0
+    for header_row, values in enumerate(iterator, start=1):
+        if any(_blank(value) is False for value in values):
+            headers = ["" if value is None else str(value) for value in values]
+            break
+    if headers is None:
+        raise InvalidValue(f'"{path}" has no rows in sheet "{sheet.title}"', "Import a sheet with a header row")
+    while headers and not headers[-1].strip():
+        headers.pop()
+    width = len(headers)
+
+    def rows() -> Iterator[tuple[int, list]]:
+        for number, values in enumerate(iterator, start=header_row + 1):
+            values = list(values[:width]) + [None] * (width - len(values))
+            if any(_blank(value) is False for value in values):
+                yield number, values
+
+    return Table(headers, rows(), "row", epoch=workbook.epoch)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value) -> str | None:
+    """Return a cell as text for a text field; numbers lose a spurious `.0`."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def cell_date(value, epoch: datetime | None) -> str | None:
+    """Return a date cell as ISO text; numeric serials use the workbook's own epoch."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if epoch is None:
+            return cell_text(value)
+        from openpyxl.utils.datetime import from_excel
+
+        try:
+            converted = from_excel(value, epoch=epoch)
+        except (ValueError, OverflowError):
+            return cell_text(value)
+        return (converted.date() if isinstance(converted, datetime) else converted).isoformat()
+    return cell_text(value)
