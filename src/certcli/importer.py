@@ -117,6 +117,7 @@ class ImportOptions:
     mappings: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
     allow_number: bool = False
+    allow_incomplete: bool = False
     create_people: bool = False
     skip_invalid: bool = False
     dry_run: bool = False
@@ -260,7 +261,7 @@ def import_records(
 
     result = ImportResult(headers=table.headers, location=table.location)
     people = _People(conn, actor, options.create_people, result)
-    record_options = Options(options.date_format, options.allow_number)
+    record_options = Options(options.date_format, options.allow_number, options.allow_incomplete)
     touched: set[tuple[int, str]] = set()
     added_ids: list[int] = []
 

@@ -54,6 +54,9 @@ class Options:
 
     date_format: str | None = None
     allow_number: bool = False
+    # Store a record that lacks a field its type requires (legacy data), with a warning;
+    # `certcli check` keeps reporting it.
+    allow_incomplete: bool = False
 
 
 def status_of(expires: str | None, today: date, window_days: int) -> str:
@@ -193,7 +196,9 @@ def build_record(
 
     labels = {"level": "--level", "number": "--number", "state": "--state", "city": "--city"}
     for required in cert_type.required_fields:
-        if not record.get(required):
+        if not record.get(required) and options.allow_incomplete:
+            messages.append(f"Warning: {cert_type.code} requires {required}; stored without it (--allow-incomplete)")
+        elif not record.get(required):
             raise InvalidValue(
                 f"{cert_type.code} requires {required}",
                 f"Give it with {labels.get(required, required)}",

@@ -20,7 +20,7 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check every row a
 
 
 def _options(encoding, delimiter, sheet, mapping, date_format=None, dayfirst=False, allow_number=False,
-             create_people=False, skip_invalid=False, dry_run=False):
+             create_people=False, skip_invalid=False, dry_run=False, allow_incomplete=False):
     from certcli.dates import DAYFIRST_FORMAT
     from certcli.importer import ImportOptions, parse_mappings
     from certcli.tabular import ReadOptions
@@ -30,6 +30,7 @@ def _options(encoding, delimiter, sheet, mapping, date_format=None, dayfirst=Fal
     return ImportOptions(
         read=ReadOptions(encoding, delimiter, sheet), mappings=parse_mappings(mapping or []),
         date_format=DAYFIRST_FORMAT if dayfirst else date_format, allow_number=allow_number,
+        allow_incomplete=allow_incomplete,
         create_people=create_people, skip_invalid=skip_invalid, dry_run=dry_run,
     )
 
@@ -66,6 +67,7 @@ def import_command(
     date_format: Annotated[Optional[str], typer.Option("--date-format", help="strptime pattern for the file's dates, e.g. %d/%m/%Y (ISO dates still work).")] = None,
     dayfirst: Annotated[bool, typer.Option("--dayfirst", help="Dates are day/month/year (same as --date-format %d/%m/%Y).")] = False,
     allow_number: Annotated[bool, typer.Option("--allow-number", help="Store numbers that do not match their type's pattern, with a warning.")] = False,
+    allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="Store records that lack a field their type requires (legacy data), with a warning.")] = False,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,
@@ -88,7 +90,7 @@ def import_command(
 
     run = settings(ctx)
     options = _options(encoding, delimiter, sheet, mapping, date_format, dayfirst, allow_number,
-                       create_people, skip_invalid, dry_run)
+                       create_people, skip_invalid, dry_run, allow_incomplete)
     progress = None
     if run.output.stderr_is_terminal:
         def progress(count: int) -> None:

@@ -17,6 +17,9 @@ DateFormatOption = Annotated[
 AllowNumberOption = Annotated[
     bool, typer.Option("--allow-number", help="Store a number that does not match the type's pattern, with a warning."),
 ]
+AllowIncompleteOption = Annotated[
+    bool, typer.Option("--allow-incomplete", help="Store a record that lacks a field its type requires, with a warning."),
+]
 
 
 def _input(type_code=None, level=None, number=None, state=None, city=None, issued=None, expires=None, notes=None):
@@ -40,6 +43,7 @@ def add(
     notes: Annotated[Optional[str], typer.Option("--notes", help="Free-text notes.")] = None,
     date_format: DateFormatOption = None,
     allow_number: AllowNumberOption = False,
+    allow_incomplete: AllowIncompleteOption = False,
 ) -> None:
     """Add a certification record; print its id on stdout.
 
@@ -58,7 +62,7 @@ def add(
         certification_id, messages = records.add_certification(
             conn, run.actor, person_row["id"],
             _input(cert_type, level, number, state, city, issued, expires, notes),
-            records.Options(date_format, allow_number),
+            records.Options(date_format, allow_number, allow_incomplete),
         )
         record = records.get_record(conn, certification_id)
     run.output.messages(messages)
@@ -83,6 +87,7 @@ def renew(
     notes: Annotated[Optional[str], typer.Option("--notes", help="Notes for the new record.")] = None,
     date_format: DateFormatOption = None,
     allow_number: AllowNumberOption = False,
+    allow_incomplete: AllowIncompleteOption = False,
 ) -> None:
     """Add the successor of record ID, prefilled from it; print the new id.
 
@@ -97,7 +102,7 @@ def renew(
         new_id, messages = records.renew_certification(
             conn, run.actor, certification_id,
             _input(None, level, number, state, city, issued, expires, notes),
-            records.Options(date_format, allow_number),
+            records.Options(date_format, allow_number, allow_incomplete),
         )
         record = records.get_record(conn, new_id)
     run.output.messages(messages)
@@ -123,6 +128,7 @@ def edit(
     notes: Annotated[Optional[str], typer.Option("--notes", help="Notes; empty to clear.")] = None,
     date_format: DateFormatOption = None,
     allow_number: AllowNumberOption = False,
+    allow_incomplete: AllowIncompleteOption = False,
 ) -> None:
     """Correct a mistake in record ID; a change to a verified field clears the verification.
 
@@ -139,7 +145,7 @@ def edit(
         changed, messages = records.edit_certification(
             conn, run.actor, certification_id,
             _input(cert_type, level, number, state, city, issued, expires, notes),
-            records.Options(date_format, allow_number), person_id=person_id,
+            records.Options(date_format, allow_number, allow_incomplete), person_id=person_id,
         )
     run.output.messages(messages)
     run.output.message(f"Record #{certification_id} updated" if changed else f"Record #{certification_id} unchanged")
