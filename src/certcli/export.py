@@ -186,3 +186,75 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         about.append([name_cell, text_cell(value)])
     workbook.save(path)
     return count, sorted(set(warnings))
+
+
+def export_matrix(matrix, path: Path, today: date) -> None:
+    """Write the compliance matrix to .xlsx (coloured cells) or .csv, by extension."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise InvalidValue(f'cannot write the matrix to "{path}"', "Use a file name ending in .xlsx or .csv")
+    columns = ["id", "employee_id", "last_name", "first_name", "groups"] + matrix.types
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidValue(f'cannot write "{path}": the folder "{directory}" does not exist', "Create it first")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(handle)
+    try:
+        if suffix == ".csv":
+            with open(temporary, "w", newline="", encoding="utf-8") as stream:
+                writer = csv.writer(stream, lineterminator="\n")
+                writer.writerow(columns)
+                for row in matrix.rows:
+                    writer.writerow(["" if row[column] is None else row[column] for column in columns])
+        else:
+            _write_matrix_xlsx(matrix, columns, Path(temporary), today)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_matrix_xlsx(matrix, columns: list[str], path: Path, today: date) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Compliance")
+    for index, column in enumerate(columns, start=1):
+        longest = max([len(str(row.get(column) or "")) for row in matrix.rows] + [len(column)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(longest + 2, MAX_COLUMN_WIDTH)
+    sheet.freeze_panes = "F2"
+    bold = Font(bold=True)
+    fills = {status: PatternFill("solid", fgColor=color) for status, color in STATUS_FILLS.items()}
+
+    def text(value) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value)))
+        cell.data_type = "s"
+        return cell
+
+    header = [text(column) for column in columns]
+    for cell in header:
+        cell.font = bold
+    sheet.append(header)
+    for row in matrix.rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if value is None or value == "":
+                cells.append(WriteOnlyCell(sheet, value=None))
+                continue
+            cell = text(value) if column != "id" else WriteOnlyCell(sheet, value=value)
+            if column in matrix.types and value in fills:
+                cell.fill = fills[value]
+            cells.append(cell)
+        sheet.append(cells)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(matrix.rows) + 1}"
+    about = workbook.create_sheet("About")
+    for name, value in (("Status computed for", today.isoformat()),
+                        ("Exported at (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
+                        ("People", str(len(matrix.rows)))):
+        about.append([text(name), text(value)])
+    workbook.save(path)

@@ -19,6 +19,7 @@ FORMATS = ("table", "csv", "tsv", "json", "ndjson", "quiet")
 # A rich table of 100,000 rows takes a minute and most of a gigabyte; a person reads a page.
 DEFAULT_TABLE_LIMIT = 500
 STATUS_STYLES = {"valid": "green", "expiring": "yellow", "expired": "red", "missing": "bold red"}
+STATUS_SYMBOLS = {"valid": "✓", "expiring": "!", "expired": "✗", "missing": "—"}
 
 # C0 and C1 control characters except tab and newline: raw escape sequences from user data
 # must never reach a terminal as control sequences.
@@ -88,6 +89,7 @@ class Output:
         quiet_if_empty: bool = False,
         empty_message: str = "Nothing matches.",
         summary_key: str | None = None,
+        status_columns: list[str] | None = None,
     ) -> int:
         """Write `rows` in `fmt`; return how many rows there were.
 
@@ -96,7 +98,7 @@ class Output:
         """
         fmt = self.resolve_format(fmt)
         if fmt == "table":
-            count = self._table(columns, rows, table_columns, title, limit, summary_key)
+            count = self._table(columns, rows, table_columns, title, limit, summary_key, status_columns or [])
         elif fmt in ("csv", "tsv"):
             count = self._delimited(columns, rows, "," if fmt == "csv" else "\t", quiet_if_empty)
         elif fmt == "json":
@@ -141,7 +143,7 @@ class Output:
             self._data("[]\n")
         return count
 
-    def _table(self, columns, rows, table_columns, title, limit, summary_key) -> int:
+    def _table(self, columns, rows, table_columns, title, limit, summary_key, status_columns) -> int:
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
@@ -165,6 +167,8 @@ class Output:
                 text = Text(visible("" if value is None else str(value)))
                 if key == summary_key and style:
                     text.stylize(style)
+                elif key in status_columns and value in STATUS_STYLES:
+                    text = Text(f"{STATUS_SYMBOLS[value]} {value}", style=STATUS_STYLES[value])
                 cells.append(text)
             table.add_row(*cells)
         if count == 0:

@@ -50,7 +50,7 @@ def main_callback(
     ctx.obj = Settings(db or default_db_path(), today, (actor or "").strip() or default_actor())
 
 
-from certcli.cli import importing, people, records, reports, types  # noqa: E402,F401  (registers commands)
+from certcli.cli import check, importing, matrix, people, records, reports, types  # noqa: E402,F401  (registers commands)
 
 app.add_typer(people.app, name="people")
 app.add_typer(types.app, name="types")

@@ -1,0 +1,152 @@
+"""`certcli check`: a data lint over stored records, and SQLite's own integrity checks."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import date, timedelta
+from typing import Iterator
+
+from certcli.certtypes import CertType, all_types, suggest_expiration
+from certcli.records import fingerprint, image_hashes
+
+CHECK_COLUMNS = ["record_id", "person", "type", "finding", "detail", "fix"]
+# A renewal issued this long before the previous card expired is reported as an overlap;
+# renewing a few weeks or months early is normal.
+OVERLAP_DAYS = 365
+# NREMT cycles are two years, and a first certification gained in July to December gets up
+# to three; anything longer means a wrong date.
+NREMT_MAX_CYCLE_DAYS = 3 * 366
+
+
+def _finding(row, kind: str, detail: str, fix: str) -> dict:
+    return {
+        "record_id": row["id"],
+        "person": f"{row['last_name']}, {row['first_name']} (#{row['person_id']})",
+        "type": row["type_code"],
+        "finding": kind,
+        "detail": detail,
+        "fix": fix,
+    }
+
+
+def _max_expiration(cert_type: CertType, level: str | None, issued: date) -> date | None:
+    """Return the latest expiration the type's rule allows for a card issued on `issued`."""
+    if cert_type.validity == "nremt":
+        return issued + timedelta(days=NREMT_MAX_CYCLE_DAYS)
+    has_rule, expires = suggest_expiration(cert_type, level, issued)
+    return expires if has_rule else None
+
+
+def check_records(conn: sqlite3.Connection) -> Iterator[dict]:
+    """Yield one finding per problem in the stored records, in record order."""
+    types = {cert_type.code: cert_type for cert_type in all_types(conn)}
+    rows = conn.execute(
+        "SELECT c.*, p.first_name, p.last_name FROM certifications c JOIN people p ON p.id = c.person_id"
+        " ORDER BY c.person_id, c.type_code, coalesce(c.expires, '9999-12-31'), c.issued, c.id"
+    ).fetchall()
+    by_id = {row["id"]: row for row in rows}
+    findings: list[tuple[int, dict]] = []
+
+    previous = None
+    for row in rows:
+        cert_type = types[row["type_code"]]
+        issued = date.fromisoformat(row["issued"])
+        expires = date.fromisoformat(row["expires"]) if row["expires"] else None
+        earlier = previous if previous is not None and (previous["person_id"], previous["type_code"]) == (
+            row["person_id"], row["type_code"]) else None
+        if row["previous_id"] in by_id:
+            earlier = by_id[row["previous_id"]]
+        previous = row
+
+        def add(kind: str, detail: str, fix: str) -> None:
+            findings.append((row["id"], _finding(row, kind, detail, fix)))
+
+        if expires and expires < issued:
+            add("issued after expiration", f"issued {row['issued']}, expires {row['expires']}",
+                f"Correct the dates with `certcli edit {row['id']}`")
+
+        if earlier is not None and earlier["expires"]:
+            if row["issued"] == earlier["expires"]:
+                add("issued on the previous expiration",
+                    f"issued {row['issued']}, the day record #{earlier['id']} expired; often the old expiration "
+                    "typed as the new issue date",
+                    f"Check the card and correct --issued with `certcli edit {row['id']}`")
+            elif row["issued"] <= earlier["issued"] or (
+                date.fromisoformat(earlier["expires"]) - issued).days > OVERLAP_DAYS:
+                add("overlapping records",
+                    f"issued {row['issued']} while record #{earlier['id']} ({earlier['issued']} to "
+                    f"{earlier['expires']}) was valid",
+                    f"Check both cards; delete a duplicate with `certcli delete`")
+
+        longest = _max_expiration(cert_type, row["level"], issued)
+        if expires and longest and expires > longest:
+            add("cycle too long",
+                f"issued {row['issued']} and valid through {row['expires']}, longer than the {cert_type.code} rule "
+                f"allows ({longest.isoformat()})",
+                f"Check the issued and expiration dates with `certcli edit {row['id']}`")
+        else:
+            disagreement = _rule_disagreement(cert_type, row, issued, expires, earlier)
+            if disagreement:
+                add("disagrees with the type's rule", disagreement,
+                    f"Check the card; correct with `certcli edit {row['id']}` or change the rule with "
+                    f"`certcli types edit {cert_type.code}`")
+
+        for required in cert_type.required_fields:
+            if not row[required]:
+                add(f"missing {required}", f"{cert_type.code} requires {required}",
+                    f"Add it with `certcli edit {row['id']} --{required} ...`")
+        if cert_type.number_pattern and row["number"] and not re.fullmatch(cert_type.number_pattern, row["number"]):
+            add("number off pattern", f'"{row["number"]}" does not match {cert_type.number_pattern}',
+                f"Correct it with `certcli edit {row['id']} --number ...`")
+        if row["verified_fingerprint"] and row["verified_fingerprint"] != fingerprint(
+            dict(row), image_hashes(conn, row["id"])
+        ):
+            add("verification out of date", "the record or its images changed outside certcli after verification",
+                f"Check the card again and run `certcli verify {row['id']}`")
+
+    for row in conn.execute(
+        "SELECT c.type_code, c.number, group_concat(DISTINCT c.person_id) AS people, min(c.id) AS first_id"
+        " FROM certifications c WHERE c.number IS NOT NULL GROUP BY c.type_code, c.number"
+        " HAVING count(DISTINCT c.person_id) > 1"
+    ):
+        ids = [record["id"] for record in rows if record["type_code"] == row["type_code"] and record["number"] == row["number"]]
+        for record_id in ids:
+            record = by_id[record_id]
+            others = ", ".join(f"#{other}" for other in ids if other != record_id)
+            findings.append((record_id, _finding(
+                record, "number on two people",
+                f"{row['type_code']} number \"{row['number']}\" is also on record(s) {others} of another person",
+                "Check whose card it is; correct the other with `certcli edit ID --number ...`")))
+
+    findings.sort(key=lambda item: item[0])
+    for _, finding in findings:
+        yield finding
+
+
+def _rule_disagreement(cert_type: CertType, row, issued: date, expires: date | None, earlier) -> str | None:
+    previous_expires = date.fromisoformat(earlier["expires"]) if earlier is not None and earlier["expires"] else None
+    has_rule, expected = suggest_expiration(cert_type, row["level"], issued,
+                                            previous_expires if cert_type.validity == "nremt" else None)
+    if not has_rule or expected == expires:
+        return None
+    if cert_type.validity == "nremt" and previous_expires is not None and expires is not None:
+        # A recertification may also be entered as a first certification of a new cycle.
+        has_rule, first_cycle = suggest_expiration(cert_type, row["level"], issued)
+        if first_cycle == expires:
+            return None
+    shown = expires.isoformat() if expires else "no expiration"
+    wanted = expected.isoformat() if expected else "no expiration"
+    return f"valid through {shown}, but the {cert_type.code} rule gives {wanted}"
+
+
+def check_integrity(conn: sqlite3.Connection) -> Iterator[dict]:
+    """Yield findings from SQLite's integrity_check and foreign_key_check (none when healthy)."""
+    for (message,) in conn.execute("PRAGMA integrity_check"):
+        if message != "ok":
+            yield {"record_id": None, "person": "", "type": "", "finding": "integrity", "detail": message,
+                   "fix": "Restore the latest backup (see the README)"}
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
+        yield {"record_id": rowid if table == "certifications" else None, "person": "", "type": "",
+               "finding": "foreign key", "detail": f"{table} row {rowid} refers to a missing {parent} row",
+               "fix": "Restore the latest backup, or re-add the missing row"}

@@ -1,0 +1,45 @@
+"""`certcli check`: report data errors, and with --integrity SQLite's own checks."""
+
+from typing import Annotated
+
+import typer
+
+from certcli.cli import app
+from certcli.cli.common import FormatOption, LimitOption, QuietIfEmptyOption, handles_errors, settings
+from certcli.errors import ExitCode
+from certcli.output import DEFAULT_TABLE_LIMIT
+
+
+@app.command()
+@handles_errors
+def check(
+    ctx: typer.Context,
+    integrity: Annotated[bool, typer.Option("--integrity", help="Also run SQLite's integrity and foreign-key checks.")] = False,
+    output_format: FormatOption = None,
+    limit: LimitOption = DEFAULT_TABLE_LIMIT,
+    quiet_if_empty: QuietIfEmptyOption = False,
+) -> None:
+    """Report suspicious records; exit 3 when there are findings, 0 when there are none.
+
+    Finds issued dates after expiration or equal to the previous card's expiration (the old
+    expiration typed as the new issue date), cycles longer than the type allows, overlapping
+    records, one number on two people, missing required fields (State, City for NREMT and
+    STATE_EMS), numbers off their pattern, expirations that disagree with the type's rule,
+    and verifications that no longer match the record.
+    """
+    from itertools import chain
+
+    from certcli.checks import CHECK_COLUMNS, check_integrity, check_records
+
+    run = settings(ctx)
+    conn = run.connect()
+    findings = chain(check_integrity(conn), check_records(conn)) if integrity else check_records(conn)
+    count = run.output.rows(
+        CHECK_COLUMNS, findings, output_format, quiet_key="record_id", limit=limit, quiet_if_empty=quiet_if_empty,
+        table_columns=[("record_id", "Record"), ("person", "Person"), ("type", "Type"), ("finding", "Finding"),
+                       ("detail", "Detail"), ("fix", "Fix")],
+        empty_message="No findings." + (" Integrity and foreign keys are ok." if integrity else ""),
+    )
+    if count:
+        run.output.message(f"{count} finding(s)")
+        raise typer.Exit(ExitCode.FOUND)
