@@ -107,7 +107,7 @@ class Output:
             count = self._each(rows, lambda row: json.dumps({c: row[c] for c in columns}, ensure_ascii=False))
         else:
             count = self._each(rows, lambda row: str(row[quiet_key]))
-        if count == 0 and not quiet_if_empty and fmt == "table":
+        if count == 0 and not quiet_if_empty:
             self.message(empty_message)
         self.flush()
         return count

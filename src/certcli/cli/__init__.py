@@ -14,6 +14,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and one-line usage errors: no rich panels, which also start faster.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -50,10 +52,11 @@ def main_callback(
     ctx.obj = Settings(db or default_db_path(), today, (actor or "").strip() or default_actor())
 
 
-from certcli.cli import check, importing, matrix, people, records, reports, types  # noqa: E402,F401  (registers commands)
+from certcli.cli import backup, check, images, importing, matrix, people, records, reports, types  # noqa: E402,F401  (registers commands)
 
 app.add_typer(people.app, name="people")
 app.add_typer(types.app, name="types")
+app.add_typer(images.app, name="image")
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from certcli.cli.common import FormatOption, LimitOption, QuietIfEmptyOption, ha
 from certcli.cli.reports import split_values
 from certcli.output import DEFAULT_TABLE_LIMIT
 
-required_app = typer.Typer(help="Set which types each group must hold (used by matrix and show).", no_args_is_help=True)
+required_app = typer.Typer(help="Set which types each group must hold (used by matrix and show).", no_args_is_help=True, rich_markup_mode=None)
 
 
 @required_app.command("add")

@@ -8,7 +8,7 @@ from certcli.cli.common import FormatOption, LimitOption, QuietIfEmptyOption, ha
 from certcli.errors import ExitCode
 from certcli.output import DEFAULT_TABLE_LIMIT
 
-app = typer.Typer(help="Add, list, edit and deactivate the agency's members.", no_args_is_help=True)
+app = typer.Typer(help="Add, list, edit and deactivate the agency's members.", no_args_is_help=True, rich_markup_mode=None)
 
 PEOPLE_COLUMNS = ["id", "employee_id", "last_name", "first_name", "email", "nems_id", "groups", "active"]
 

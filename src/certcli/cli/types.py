@@ -7,7 +7,7 @@ import typer
 from certcli.cli.common import FormatOption, LimitOption, handles_errors, settings
 from certcli.output import DEFAULT_TABLE_LIMIT
 
-app = typer.Typer(help="List, add and change certification types.", no_args_is_help=True)
+app = typer.Typer(help="List, add and change certification types.", no_args_is_help=True, rich_markup_mode=None)
 
 TYPE_COLUMNS = ["code", "name", "levels", "required_fields", "number_pattern", "validity", "warning_days"]
 VALIDITY_HELP = "Validity rule: never, nremt, months:N, months:N:eom (through the end of the month), or none (expiration always given)."
