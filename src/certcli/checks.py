@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import date, timedelta
+from datetime import date
 from typing import Iterator
 
 from certcli.certtypes import CertType, all_types, suggest_expiration
@@ -14,9 +14,6 @@ CHECK_COLUMNS = ["record_id", "person", "type", "finding", "detail", "fix"]
 # A renewal issued this long before the previous card expired is reported as an overlap;
 # renewing a few weeks or months early is normal.
 OVERLAP_DAYS = 365
-# NREMT cycles are two years, and a first certification gained in July to December gets up
-# to three; anything longer means a wrong date.
-NREMT_MAX_CYCLE_DAYS = 3 * 366
 
 
 def _finding(row, kind: str, detail: str, fix: str) -> dict:
@@ -30,12 +27,19 @@ def _finding(row, kind: str, detail: str, fix: str) -> dict:
     }
 
 
-def _max_expiration(cert_type: CertType, level: str | None, issued: date) -> date | None:
-    """Return the latest expiration the type's rule allows for a card issued on `issued`."""
-    if cert_type.validity == "nremt":
-        return issued + timedelta(days=NREMT_MAX_CYCLE_DAYS)
+def _max_expiration(cert_type: CertType, level: str | None, issued: date, earlier) -> date | None:
+    """Return the latest expiration the type's rule allows for a card issued on `issued`.
+
+    For NREMT that is the later of a first certification's expiration and, for a renewal,
+    two years after the previous card's expiration.
+    """
     has_rule, expires = suggest_expiration(cert_type, level, issued)
-    return expires if has_rule else None
+    if not has_rule:
+        return None
+    if cert_type.validity == "nremt" and earlier is not None and earlier["expires"]:
+        _, renewal = suggest_expiration(cert_type, level, issued, date.fromisoformat(earlier["expires"]))
+        return max(expires, renewal)
+    return expires
 
 
 def check_records(conn: sqlite3.Connection) -> Iterator[dict]:
@@ -79,7 +83,7 @@ def check_records(conn: sqlite3.Connection) -> Iterator[dict]:
                     f"{earlier['expires']}) was valid",
                     f"Check both cards; delete a duplicate with `certcli delete`")
 
-        longest = _max_expiration(cert_type, row["level"], issued)
+        longest = _max_expiration(cert_type, row["level"], issued, earlier)
         if expires and longest and expires > longest:
             add("cycle too long",
                 f"issued {row['issued']} and valid through {row['expires']}, longer than the {cert_type.code} rule "
@@ -105,23 +109,38 @@ def check_records(conn: sqlite3.Connection) -> Iterator[dict]:
             add("verification out of date", "the record or its images changed outside certcli after verification",
                 f"Check the card again and run `certcli verify {row['id']}`")
 
-    for row in conn.execute(
-        "SELECT c.type_code, c.number, group_concat(DISTINCT c.person_id) AS people, min(c.id) AS first_id"
-        " FROM certifications c WHERE c.number IS NOT NULL GROUP BY c.type_code, c.number"
-        " HAVING count(DISTINCT c.person_id) > 1"
-    ):
-        ids = [record["id"] for record in rows if record["type_code"] == row["type_code"] and record["number"] == row["number"]]
-        for record_id in ids:
-            record = by_id[record_id]
-            others = ", ".join(f"#{other}" for other in ids if other != record_id)
-            findings.append((record_id, _finding(
-                record, "number on two people",
-                f"{row['type_code']} number \"{row['number']}\" is also on record(s) {others} of another person",
-                "Check whose card it is; correct the other with `certcli edit ID --number ...`")))
-
+    findings += [(finding["record_id"], finding) for finding in _shared_numbers(rows)]
     findings.sort(key=lambda item: item[0])
     for _, finding in findings:
         yield finding
+
+
+def _shared_numbers(rows) -> Iterator[dict]:
+    """Report records carrying a number that belongs to another person, one finding per record.
+
+    The holder of a (type, number) is the person with the most records carrying it (renewals
+    reuse the number), then the one who had it first. Records of the holder are not reported.
+    """
+    holders: dict[tuple[str, str], list] = {}
+    for row in rows:
+        if row["number"]:
+            holders.setdefault((row["type_code"], row["number"]), []).append(row)
+    for (type_code, number), records in holders.items():
+        if len({record["person_id"] for record in records}) < 2:
+            continue
+        counts: dict[int, int] = {}
+        for record in records:
+            counts[record["person_id"]] = counts.get(record["person_id"], 0) + 1
+        first = min(records, key=lambda record: (-counts[record["person_id"]], record["issued"], record["id"]))
+        for record in records:
+            if record["person_id"] == first["person_id"]:
+                continue
+            yield _finding(
+                record, "number on two people",
+                f'{type_code} number "{number}" belongs to {first["first_name"]} {first["last_name"]} '
+                f"(record #{first['id']}, issued {first['issued']})",
+                f"Check the card and correct the number with `certcli edit {record['id']} --number ...`",
+            )
 
 
 def _rule_disagreement(cert_type: CertType, row, issued: date, expires: date | None, earlier) -> str | None:

@@ -324,7 +324,7 @@ def _import_row(conn, actor, data, present, people, record_options, touched, add
     from certcli.db import utc_now
 
     now = utc_now()
-    verified_by = data.get("verified_by")
+    verified_by, verified_at = _verification(data, record["issued"])
     values = {name: record.get(name) for name in RECORD_FIELDS}
     certification_id = conn.execute(
         "INSERT INTO certifications (person_id, type_code, level, number, state, city, issued, expires, notes,"
@@ -332,12 +332,36 @@ def _import_row(conn, actor, data, present, people, record_options, touched, add
         " VALUES (:person_id, :type_code, :level, :number, :state, :city, :issued, :expires, :notes, :actor,"
         " :now, :actor, :now, :verified_by, :verified_at, :fingerprint)",
         {**values, "actor": actor, "now": now, "verified_by": verified_by,
-         "verified_at": (data.get("verified_at") or now) if verified_by else None,
+         "verified_at": (verified_at or now) if verified_by else None,
          "fingerprint": fingerprint(values, []) if verified_by else None},
     ).lastrowid
     touched.add((person_id, record["type_code"]))
     added_ids.append(certification_id)
     return "added", warnings
+
+
+def _verification(data: dict, issued: str) -> tuple[str | None, str | None]:
+    """Return (verified_by, verified_at as UTC `YYYY-MM-DDTHH:MM:SSZ`) from a row, validated."""
+    from datetime import datetime, timezone
+
+    verified_by, verified_at = data.get("verified_by"), data.get("verified_at")
+    if verified_at and not verified_by:
+        raise InvalidValue(f'verified_at is "{verified_at}" but verified_by is empty',
+                           "Fill verified_by too, or clear verified_at", field="verified_by")
+    if not verified_at:
+        return verified_by, None
+    try:
+        moment = datetime.fromisoformat(verified_at.strip())
+    except ValueError:
+        raise InvalidValue(f'invalid verified_at "{verified_at}"',
+                           "Use an ISO time such as 2026-03-02T15:04:05Z, or a date", field="verified_at") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if stamp[:10] < issued:
+        raise InvalidValue(f'verified_at "{verified_at}" is before the issued date {issued}',
+                           "A card cannot be verified before it was issued; check both", field="verified_at")
+    return verified_by, stamp
 
 
 def _update_existing(conn, actor, existing, data, present, record_options, warnings) -> tuple[str, list[str]]:

@@ -62,7 +62,7 @@ def render_person_report(report: dict) -> list[str]:
         lines.append(f"{code}:")
         for entry in chain:
             marker = "current" if entry["current"] else "history"
-            parts = [f"  #{entry['id']} {marker:<7} {entry['status']:<8}",
+            parts = [f"  #{entry['id']} {marker} {entry['status']}",
                      f"issued {entry['issued']}", f"valid through {entry['expires'] or 'no expiration'}"]
             details = [value for value in (entry["level"], entry["number"], entry["state"], entry["city"]) if value]
             if details:
