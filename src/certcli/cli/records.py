@@ -1,6 +1,7 @@
 """Commands that change certification records: add, renew, edit, delete, restore, verify."""
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -41,6 +42,7 @@ def add(
     state: Annotated[Optional[str], typer.Option("--state", help="State, e.g. OH.")] = None,
     city: Annotated[Optional[str], typer.Option("--city", help="City.")] = None,
     notes: Annotated[Optional[str], typer.Option("--notes", help="Free-text notes.")] = None,
+    image: Annotated[Optional[list[Path]], typer.Option("--image", metavar="FILE", help="Card image to attach (JPEG, PNG, GIF, WebP, HEIC/HEIF or PDF); repeat for front and back.")] = None,
     date_format: DateFormatOption = None,
     allow_number: AllowNumberOption = False,
     allow_incomplete: AllowIncompleteOption = False,
@@ -57,6 +59,11 @@ def add(
 
     run = settings(ctx)
     conn = run.connect()
+    image_files, image_ids = [], []
+    if image:
+        from certcli.cli.images import read_files
+
+        image_files = read_files(conn, image)
     with write_transaction(conn):
         person_row = resolve_person(conn, person)
         certification_id, messages = records.add_certification(
@@ -64,11 +71,17 @@ def add(
             _input(cert_type, level, number, state, city, issued, expires, notes),
             records.Options(date_format, allow_number, allow_incomplete),
         )
+        if image_files:
+            from certcli.images import add_images
+
+            image_ids, image_messages = add_images(conn, run.actor, certification_id, image_files)
+            messages += image_messages
         record = records.get_record(conn, certification_id)
     run.output.messages(messages)
+    attached = f", {len(image_ids)} image(s)" if image_ids else ""
     run.output.message(
         f"Added {record['type_code']} record #{certification_id} for {display_name(person_row)}"
-        f" (expires {record['expires'] or 'never'})"
+        f" (expires {record['expires'] or 'never'}{attached})"
     )
     run.output.line(str(certification_id))
 
@@ -167,7 +180,8 @@ def delete(
     record = records.get_record(conn, certification_id)
     summary = f"#{certification_id} {record['type_code']} {record['number'] or ''} issued {record['issued']}"
     if not yes:
-        if not sys.stdin.isatty():
+        # sys.stdin is None when the caller closed it (`certcli delete 5 <&-`).
+        if sys.stdin is None or not sys.stdin.isatty():
             run.output.error(f"not deleting record {summary} without confirmation. Pass --yes to delete it")
             raise typer.Exit(ExitCode.USAGE)
         if not typer.confirm(f"Delete record {summary}?", default=False):
