@@ -101,3 +101,18 @@ def agency(ok):
         "bo_bls": ok("add", "E200", "BLS", "--issued", "2024-11-02", "--expires", "2026-11-30").stdout.strip(),
     }
     return {name: int(value) for name, value in ids.items()}
+
+
+@pytest.fixture
+def db_dump(db_path):
+    """Return a function that dumps the test database as SQL text, to prove a command changed nothing."""
+    import sqlite3
+
+    def dump() -> list[str]:
+        conn = sqlite3.connect(db_path)
+        try:
+            return list(conn.iterdump())
+        finally:
+            conn.close()
+
+    return dump

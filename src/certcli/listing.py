@@ -119,7 +119,12 @@ def list_query(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -
     if list_filter.expiring_within is not None:
         if list_filter.expiring_within < 0:
             raise InvalidValue(f"--expiring-within {list_filter.expiring_within} is negative", "Give a number of days, 0 or more")
-        parameters["window_end"] = (day + timedelta(days=list_filter.expiring_within)).isoformat()
+        try:
+            window_end = day + timedelta(days=list_filter.expiring_within)
+        except OverflowError:
+            raise InvalidValue(f"--expiring-within {list_filter.expiring_within} is too large",
+                               "Give a number of days that ends before the year 9999") from None
+        parameters["window_end"] = window_end.isoformat()
         clauses.append("c.expires BETWEEN :today AND :window_end")
     for name, operator, column in (
         ("expires_before", "<", "c.expires"), ("expires_after", ">", "c.expires"),
@@ -166,7 +171,10 @@ def list_query(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -
 def query_records(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -> Iterator[sqlite3.Row]:
     """Yield the rows of the certification list, streaming from SQLite."""
     sql, parameters = list_query(conn, list_filter, today)
-    yield from conn.execute(sql, parameters)
+    # Not `yield from`: when stdout closes early, it would call Cursor.close() on a connection
+    # the CLI has already closed, and Python prints an "Exception ignored" traceback at exit.
+    for row in conn.execute(sql, parameters):
+        yield row
 
 
 @dataclass

@@ -40,6 +40,9 @@ class Table:
 def open_table(source: str, options: ReadOptions) -> Table:
     """Open a CSV or XLSX file (or `-` for CSV on stdin) and read its header."""
     if source == "-":
+        # sys.stdin is None when the caller closed it (`certcli import - <&-`).
+        if sys.stdin is None:
+            raise InvalidValue('cannot read "-": standard input is closed', "Pipe the CSV in, or give a file name")
         return _csv_table(sys.stdin.buffer.read(), "standard input", options)
     path = Path(source)
     if not path.is_file():
@@ -114,30 +117,50 @@ def _csv_table(data: bytes, source: str, options: ReadOptions) -> Table:
 
 
 def _xlsx_table(path: Path, data: bytes, options: ReadOptions) -> Table:
+    import warnings
     import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
 
     from openpyxl import load_workbook
 
+    # What zipfile, zlib and openpyxl raise for a damaged workbook, when it is opened or later
+    # while its rows are read: read-only mode decompresses and parses the sheet lazily.
+    damaged = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, NotImplementedError, KeyError, IndexError,
+               OSError, ValueError, TypeError)
+
+    def unreadable(error: Exception) -> InvalidValue:
+        return InvalidValue(f'cannot read "{path}" as an .xlsx workbook: {str(error) or "it is damaged"}',
+                            "Open it in Excel or LibreOffice and save it again as .xlsx, or export CSV")
+
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise InvalidValue(f'cannot read "{path}" as an .xlsx workbook: {error}',
-                           "Open it in Excel or LibreOffice and save it again as .xlsx, or export CSV") from None
+        with warnings.catch_warnings():
+            # openpyxl warns on stderr about parts it skips (styles, defined names); they do
+            # not change the cell values an import reads.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except damaged as error:
+        raise unreadable(error) from None
     if options.sheet:
         if options.sheet not in workbook.sheetnames:
             raise InvalidValue(f'no sheet "{options.sheet}" in "{path}"', f"Use one of {', '.join(workbook.sheetnames)}")
         sheet = workbook[options.sheet]
-    else:
+    elif workbook.worksheets:
         sheet = workbook.worksheets[0]
+    else:
+        raise InvalidValue(f'"{path}" has no worksheet', "Import a workbook with a sheet of records")
     # The stored dimension can be wrong (some writers say A1); read what is really there.
     sheet.reset_dimensions()
     iterator = sheet.iter_rows(values_only=True)
     headers = None
     header_row = 0
-    for header_row, values in enumerate(iterator, start=1):
-        if any(_blank(value) is False for value in values):
-            headers = ["" if value is None else str(value) for value in values]
-            break
+    try:
+        for header_row, values in enumerate(iterator, start=1):
+            if any(_blank(value) is False for value in values):
+                headers = ["" if value is None else str(value) for value in values]
+                break
+    except damaged as error:
+        raise unreadable(error) from None
     if headers is None:
         raise InvalidValue(f'"{path}" has no rows in sheet "{sheet.title}"', "Import a sheet with a header row")
     while headers and not headers[-1].strip():
@@ -145,10 +168,13 @@ def _xlsx_table(path: Path, data: bytes, options: ReadOptions) -> Table:
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, list]]:
-        for number, values in enumerate(iterator, start=header_row + 1):
-            values = list(values[:width]) + [None] * (width - len(values))
-            if any(_blank(value) is False for value in values):
-                yield number, values
+        try:
+            for number, values in enumerate(iterator, start=header_row + 1):
+                values = list(values[:width]) + [None] * (width - len(values))
+                if any(_blank(value) is False for value in values):
+                    yield number, values
+        except damaged as error:
+            raise unreadable(error) from None
 
     return Table(headers, rows(), "row", epoch=workbook.epoch)
 

@@ -52,11 +52,13 @@ def main_callback(
     ctx.obj = Settings(db or default_db_path(), today, (actor or "").strip() or default_actor())
 
 
-from certcli.cli import backup, check, images, importing, matrix, people, records, reports, types  # noqa: E402,F401  (registers commands)
+# Importing a module registers its commands; the order here is the order of `certcli --help`.
+from certcli.cli import records, reports, matrix, check, importing, backup, people, types, images  # noqa: E402,I001
 
 app.add_typer(people.app, name="people")
 app.add_typer(types.app, name="types")
 app.add_typer(images.app, name="image")
+app.add_typer(matrix.required_app, name="required")
 
 
 def main() -> None:

@@ -60,9 +60,6 @@ def required_list(ctx: typer.Context, output_format: FormatOption = None) -> Non
                     quiet_key="type", empty_message="No required types set.")
 
 
-app.add_typer(required_app, name="required")
-
-
 @app.command()
 @handles_errors
 def matrix(

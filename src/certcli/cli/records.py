@@ -184,7 +184,7 @@ def delete(
         if sys.stdin is None or not sys.stdin.isatty():
             run.output.error(f"not deleting record {summary} without confirmation. Pass --yes to delete it")
             raise typer.Exit(ExitCode.USAGE)
-        if not typer.confirm(f"Delete record {summary}?", default=False):
+        if not typer.confirm(f"Delete record {summary}?", default=False, err=True):
             run.output.message("Nothing deleted")
             raise typer.Exit(ExitCode.ERROR)
     with write_transaction(conn):

@@ -226,6 +226,8 @@ def show(
 
     from certcli.showing import person_report, render_person_report
 
+    if output_format not in (None, "text", "json"):
+        raise typer.BadParameter(f'"{output_format}" is not one of text, json', param_hint="--format")
     run = settings(ctx)
     report = person_report(run.connect(), person, run.today)
     if output_format == "json":
@@ -245,7 +247,7 @@ def audit_log(
     actor: Annotated[Optional[str], typer.Option("--actor", help="Only changes made by this actor.")] = None,
     action: Annotated[Optional[str], typer.Option("--action", help="Only this action: add, renew, edit, delete, restore, verify, unverify, import, person-add, ...")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only events on or after this date (UTC).")] = None,
-    last: Annotated[Optional[int], typer.Option("--last", help="Only the last N events.")] = None,
+    last: Annotated[Optional[int], typer.Option("--last", min=1, help="Only the last N events.")] = None,
     output_format: FormatOption = None,
     limit: LimitOption = DEFAULT_TABLE_LIMIT,
     quiet_if_empty: QuietIfEmptyOption = False,
