@@ -194,7 +194,7 @@ def test_delete_at_terminal_no_keeps_record(ok, record_id):
     completed = delete_at_terminal(record_id, "n")
 
     assert completed.returncode == 1, completed.stderr
-    assert f"Delete record #{record_id} BLS" in completed.stdout
+    assert f"Delete record #{record_id} BLS" in completed.stderr
     assert "Nothing deleted" in completed.stderr
     rows = csv_rows(ok("--today", TODAY, "list", "--format", "csv").stdout)
     assert [row["id"] for row in rows] == [str(record_id)]

@@ -13,6 +13,7 @@ Contract (the README documents it for users):
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -377,9 +378,17 @@ def _update_existing(conn, actor, existing, data, present, record_options, warni
     return ("updated" if changed else "unchanged"), warnings
 
 
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 def write_rejects(path: Path, result: ImportResult) -> None:
-    """Write the rejected rows with their original columns plus `error` and the line number."""
-    with open(path, "w", newline="", encoding="utf-8") as stream:
+    """Write the rejected rows with their original columns plus `error` and the line number.
+
+    A new file is created readable by its owner only (0600), like exports, because it contains
+    personal data.
+    """
+    with open(path, "w", newline="", encoding="utf-8", opener=_private_opener) as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(result.headers + [result.location, "error"])
         for problem in result.rejected:

@@ -8,6 +8,7 @@ once per command by `make_output`, which tests replace to pretend to be a termin
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import re
@@ -97,6 +98,11 @@ class Output:
         a header) for an empty result, so cron sends no mail.
         """
         fmt = self.resolve_format(fmt)
+        # Start the query before writing anything: an invalid filter that a lazy query raises
+        # (an unknown type, say) then fails with stdout still empty, not after a CSV header.
+        rows = iter(rows)
+        first = next(rows, None)
+        rows = itertools.chain([first] if first is not None else [], rows)
         if fmt == "table":
             count = self._table(columns, rows, table_columns, title, limit, summary_key, status_columns or [])
         elif fmt in ("csv", "tsv"):

@@ -7,6 +7,7 @@ of the wrapped command functions at run time.
 import functools
 import getpass
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from certcli import dates
-from certcli.errors import CertcliError, ExitCode
+from certcli.errors import CertcliError, ExitCode, InvalidValue
 from certcli.output import FORMATS, Output, OutputClosed, make_output
 
 
@@ -75,6 +76,7 @@ def handles_errors(function: Callable) -> Callable:
         run = settings(ctx) if ctx is not None else None
         output = run.output if run else make_output()
         try:
+            check_utf8([*kwargs.values(), run.actor if run else None])
             return function(*args, **kwargs)
         except CertcliError as error:
             output.error(str(error))
@@ -92,6 +94,24 @@ def handles_errors(function: Callable) -> Callable:
                 run.close()
 
     return wrapper
+
+
+# Bytes of a command-line argument that are not UTF-8 reach Python as these lone surrogates.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def check_utf8(values: list) -> None:
+    """Reject argument text that is not UTF-8 before the command runs.
+
+    SQLite cannot store the lone surrogates that stand for such bytes, so without this check
+    an insert would fail with a UnicodeEncodeError traceback.
+    """
+    for value in values:
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and _UNDECODABLE.search(item):
+                shown = item.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                raise InvalidValue(f'"{shown}" is not valid UTF-8 text',
+                                   "Give the text in UTF-8, and check the terminal's encoding (locale)")
 
 
 def parse_date_option(value: Optional[str], option: str, month_only: bool = False) -> Optional[date]:

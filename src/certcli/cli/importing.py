@@ -8,7 +8,7 @@ import typer
 from certcli.cli import app
 from certcli.cli.common import handles_errors, settings
 from certcli.cli.people import app as people_app
-from certcli.errors import ExitCode
+from certcli.errors import ExitCode, InvalidValue
 
 EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding (default UTF-8, with or without BOM), e.g. cp1252.")]
 DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter: ',', ';' or '\\t' (default: sniffed from the header).")]
@@ -49,13 +49,34 @@ def _report(run, result, source: str, skip_invalid: bool, dry_run: bool, rejects
     prefix = "Dry run, nothing written: " if dry_run else ""
     run.output.message(prefix + result.summary(dry_run))
     if result.rejected and skip_invalid:
-        target = rejects or Path((source if source != "-" else "stdin") + ".rejects.csv")
+        target = _rejects_path(source, rejects)
         if not dry_run:
-            write_rejects(target, result)
+            try:
+                write_rejects(target, result)
+            except OSError as error:
+                run.output.error(f'the valid rows were imported, but the reject file "{target}" could not be '
+                                 f"written: {error.strerror}")
+                raise typer.Exit(ExitCode.PARTIAL) from None
             run.output.message(f"Rejected rows written to {target}")
         raise typer.Exit(ExitCode.PARTIAL)
     if result.rejected:
         raise typer.Exit(ExitCode.ERROR)
+
+
+def _rejects_path(source: str, rejects: Optional[Path]) -> Path:
+    return rejects or Path((source if source != "-" else "stdin") + ".rejects.csv")
+
+
+def _check_rejects_path(source: str, rejects: Optional[Path], skip_invalid: bool, dry_run: bool) -> None:
+    """Reject an unusable reject file path before importing, because the valid rows commit before it is written."""
+    if not skip_invalid or dry_run:
+        return
+    target = _rejects_path(source, rejects)
+    if target.is_dir():
+        raise InvalidValue(f'cannot write the reject file "{target}": it is a directory', "Give a file name with --rejects")
+    if not target.parent.is_dir():
+        raise InvalidValue(f'cannot write the reject file "{target}": the folder "{target.parent}" does not exist',
+                           "Create it first, or give another path with --rejects")
 
 
 @app.command("import")
@@ -91,6 +112,7 @@ def import_command(
     run = settings(ctx)
     options = _options(encoding, delimiter, sheet, mapping, date_format, dayfirst, allow_number,
                        create_people, skip_invalid, dry_run, allow_incomplete)
+    _check_rejects_path(source, rejects, skip_invalid, dry_run)
     progress = None
     if run.output.stderr_is_terminal:
         def progress(count: int) -> None:
@@ -124,5 +146,6 @@ def import_people_command(
 
     run = settings(ctx)
     options = _options(encoding, delimiter, sheet, mapping, skip_invalid=skip_invalid, dry_run=dry_run)
+    _check_rejects_path(source, rejects, skip_invalid, dry_run)
     result = import_people(run.connect(), run.actor, source, options)
     _report(run, result, source, skip_invalid, dry_run, rejects)

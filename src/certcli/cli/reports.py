@@ -29,7 +29,11 @@ def split_values(values: Optional[list[str]]) -> list[str]:
     """Accept repeated options and comma-separated values alike: --type BLS,ACLS --type PALS."""
     result = []
     for value in values or []:
-        result += [part.strip() for part in value.split(",") if part.strip()]
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts:
+            # An empty shell variable must not silently turn a filter off.
+            raise typer.BadParameter(f'"{value}" names nothing; give a value or leave the option out')
+        result += parts
     return result
 
 
