@@ -367,3 +367,16 @@ def test_list_table_piped_never_wrapped(ok, markup_people):
     table = ok("--today", TODAY, "list", "--format", "table").stdout
 
     assert f"{long_name}, Max" in table
+
+
+def test_list_colour_on_terminal_keeps_escape_codes(ok, markup_people, pretend_terminal, monkeypatch):
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("COLUMNS", "200")
+    add_person(ok, "Eve\x1b[31m", "Escape", "M5")
+    add_record(ok, "M5", "BLS", "2024-12-01", "2026-12-31")
+
+    table = ok("--today", TODAY, "list").stdout
+
+    assert "\x1b[33mexpiring\x1b[0m" in table
+    assert "Escape, Eve\\x1b[31m" in table
+    assert "Eve\x1b[31m" not in table

@@ -181,7 +181,8 @@ class Output:
             return 0
 
         console = Console(
-            file=_Sink(self),
+            # Cells are already escaped with visible(); rich's own escape codes must pass through.
+            file=_Sink(self, escape=False),
             force_terminal=self.stdout_is_terminal,
             no_color=not self.color,
             color_system="auto" if self.color else None,
@@ -228,11 +229,15 @@ class Output:
 class _Sink:
     """A file-like object that routes csv and rich writes through Output's pipe handling."""
 
-    def __init__(self, output: Output):
+    def __init__(self, output: Output, escape: bool = True):
         self.output = output
+        self.escape = escape
 
     def write(self, text: str) -> int:
-        self.output._data(text)
+        if self.escape:
+            self.output._data(text)
+        else:
+            self.output._write(self.output.stdout, text)
         return len(text)
 
     def flush(self) -> None:
