@@ -20,7 +20,9 @@ from certcli.listing import LIST_COLUMNS, ListFilter, list_query
 
 EXTENSIONS = (".xlsx", ".csv", ".tsv", ".json", ".ndjson")
 DATE_COLUMNS = ("issued", "expires")
-TEXT_COLUMNS = ("employee_id", "number", "state", "city", "level", "notes", "last_name", "first_name", "email")
+# Codes that look like numbers: their cells get the text format "@" so that editing them in
+# Excel keeps leading zeros.
+TEXT_COLUMNS = ("employee_id", "number")
 MAX_COLUMN_WIDTH = 60
 MIN_DATE_WIDTH = 12
 SHEET_TITLE = "Certifications"
@@ -145,25 +147,34 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         header.append(cell)
     sheet.append(header)
 
+    # Only cells that need a style or a forced type get a WriteOnlyCell: styled cells cost
+    # openpyxl several times more than plain values (see docs/benchmarks.md).
+    date_indexes = {LIST_COLUMNS.index(column) for column in DATE_COLUMNS}
+    text_indexes = {LIST_COLUMNS.index(column) for column in TEXT_COLUMNS}
+    status_index = LIST_COLUMNS.index("status")
+    id_index = LIST_COLUMNS.index("id")
     count = 0
     for row in _rows(conn, sql, parameters, progress):
         cells = []
-        for column in LIST_COLUMNS:
-            value = row[column]
-            if value is None:
-                cell = WriteOnlyCell(sheet, value=None)
-            elif column in DATE_COLUMNS:
-                cell = WriteOnlyCell(sheet, value=date.fromisoformat(value))
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(value, str):
-                cell = text_cell(value, row["id"], column)
-                if column in TEXT_COLUMNS:
-                    cell.number_format = "@"
-                if column == "status" and value in fills:
-                    cell.fill = fills[value]
+        for index, column in enumerate(LIST_COLUMNS):
+            value = row[index]
+            if value is None or not isinstance(value, str):
+                cells.append(value)
+            elif index in date_indexes:
+                # openpyxl gives date values the date-only format yyyy-mm-dd.
+                cells.append(date.fromisoformat(value))
+            elif index in text_indexes:
+                cell = text_cell(value, row[id_index], column)
+                cell.number_format = "@"
+                cells.append(cell)
+            elif index == status_index and value in fills:
+                cell = text_cell(value)
+                cell.fill = fills[value]
+                cells.append(cell)
+            elif value[:1] == "=" or ILLEGAL_CHARACTERS_RE.search(value):
+                cells.append(text_cell(value, row[id_index], column))
             else:
-                cell = WriteOnlyCell(sheet, value=value)
-            cells.append(cell)
+                cells.append(value)
         sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(LIST_COLUMNS))}{count + 1}"

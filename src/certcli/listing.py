@@ -154,6 +154,7 @@ def list_query(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -
 
     where = " AND ".join(clauses) if clauses else "1"
     sql = f"""
+        -- The first 17 columns are LIST_COLUMNS in order: export reads them by index.
         SELECT c.id, p.employee_id, p.last_name, p.first_name, p.email, c.type_code AS type, c.level,
                c.number, c.state, c.city, c.issued, c.expires, {status} AS status, c.verified_by,
                c.verified_at,
