@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 from certcli import audit
-from certcli.errors import CertcliError, InvalidValue, NotFound
-from certcli.people import PersonInput, add_person, resolve_person
+from certcli.errors import Ambiguous, CertcliError, InvalidValue, NotFound
+from certcli.people import PersonInput, add_person, describe
 from certcli.records import (
     RECORD_FIELDS,
     CertificationInput,
@@ -182,16 +182,6 @@ class _People:
     def __init__(self, conn: sqlite3.Connection, actor: str, create: bool, result: ImportResult):
         self.conn, self.actor, self.create, self.result = conn, actor, create, result
         self.cache: dict[str, int] = {}
-        self.created_in_row: list[str] = []
-
-    def row_done(self, kept: bool) -> None:
-        """Forget people created by a row that was rolled back; they no longer exist."""
-        if not kept:
-            for key in self.created_in_row:
-                self.cache.pop(key, None)
-            if self.created_in_row:
-                self.result.people_added -= 1
-        self.created_in_row = []
 
     def find(self, data: dict) -> int:
         first, last = data.get("first_name"), data.get("last_name")
@@ -214,7 +204,7 @@ class _People:
         key, reference = references[0]
         try:
             if key == "name":
-                person_id = resolve_person(self.conn, reference)["id"]
+                person_id = _find_by_full_name(self.conn, first, last)
             else:
                 row = self.conn.execute(
                     f"SELECT * FROM people WHERE {key} = ?", (reference,)
@@ -236,10 +226,29 @@ class _People:
             person_id = add_person(self.conn, self.actor, PersonInput(first, last, data.get("email"),
                                    data.get("employee_id"), data.get("nems_id")), groups)
             self.result.people_added += 1
-            self.created_in_row = [f"{key}:{value.lower()}" for key, value in references]
         for key, value in references:
             self.cache[f"{key}:{value.lower()}"] = person_id
         return person_id
+
+
+def _find_by_full_name(conn: sqlite3.Connection, first: str, last: str) -> int:
+    """Return the id of the one person with exactly this first and last name, case ignored.
+
+    Unlike `resolve_person`, part of a name never matches: in a bulk load "Ann Le" must not
+    land on Ann Lee, and with --create-people it becomes a new person.
+    """
+    first, last = " ".join(first.split()), " ".join(last.split())
+    rows = conn.execute(
+        "SELECT * FROM people WHERE first_name = ? COLLATE NOCASE AND last_name = ? COLLATE NOCASE ORDER BY id",
+        (first, last),
+    ).fetchall()
+    if not rows:
+        raise LookupError(f"{first} {last}")
+    if len(rows) > 1:
+        candidates = [describe(row) for row in rows]
+        raise Ambiguous(f'"{first} {last}" matches {len(rows)} people: {"; ".join(candidates)}',
+                        "Add an employee_id or email column to tell them apart", candidates)
+    return rows[0]["id"]
 
 
 def import_records(
@@ -262,9 +271,15 @@ def import_records(
 
     result = ImportResult(headers=table.headers, location=table.location)
     people = _People(conn, actor, options.create_people, result)
-    record_options = Options(options.date_format, options.allow_number, options.allow_incomplete)
+    # The catalog is read once: looking each row's type up again costs a query per row.
+    from certcli.certtypes import all_types
+    from certcli.db import utc_now
+
+    record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
+                             types={cert_type.code: cert_type for cert_type in all_types(conn)})
     touched: set[tuple[int, str]] = set()
     added_ids: list[int] = []
+    now = utc_now()
 
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -272,18 +287,12 @@ def import_records(
             if progress and count % 1000 == 0:
                 progress(count)
             data, columns, warnings = _row_dict(fields, values, table.headers, table.epoch)
-            conn.execute("SAVEPOINT import_row")
             try:
-                outcome = _import_row(conn, actor, data, present, people, record_options, touched, added_ids)
+                outcome = _import_row(conn, actor, now, data, present, people, record_options, touched, added_ids)
             except CertcliError as error:
-                conn.execute("ROLLBACK TO import_row")
-                conn.execute("RELEASE import_row")
-                people.row_done(kept=False)
                 column = columns.get(error.field or "", error.field)
                 result.rejected.append(RowProblem(number, column, str(error), values))
                 continue
-            conn.execute("RELEASE import_row")
-            people.row_done(kept=True)
             result.warnings += [f"{table.location} {number}: {warning}" for warning in warnings + outcome[1]]
             setattr(result, outcome[0], getattr(result, outcome[0]) + 1)
 
@@ -302,8 +311,12 @@ def import_records(
     return result
 
 
-def _import_row(conn, actor, data, present, people, record_options, touched, added_ids) -> tuple[str, list[str]]:
-    person_id = people.find(data)
+def _import_row(conn, actor, now, data, present, people, record_options, touched, added_ids) -> tuple[str, list[str]]:
+    """Add or update the record of one row; raise CertcliError before any write if the row is invalid.
+
+    Every check runs before the row's first write (a person created by --create-people, then
+    the record), so a rejected row leaves nothing behind and needs no savepoint.
+    """
     fields = CertificationInput(
         type_code=data.get("type"), level=data.get("level"), number=data.get("number"), state=data.get("state"),
         city=data.get("city"), issued=data.get("issued"), expires=data.get("expires"), notes=data.get("notes"),
@@ -311,6 +324,8 @@ def _import_row(conn, actor, data, present, people, record_options, touched, add
     if fields.type_code is None:
         raise InvalidValue("type is empty", "Fill the certification type, e.g. BLS", field="type")
     record, cert_type, messages = build_record(conn, fields, record_options)
+    verified_by, verified_at = _verification(data, record["issued"])
+    person_id = people.find(data)
     record["person_id"] = person_id
 
     existing = conn.execute(
@@ -322,10 +337,6 @@ def _import_row(conn, actor, data, present, people, record_options, touched, add
     if existing is not None:
         return _update_existing(conn, actor, existing, data, present, record_options, warnings)
 
-    from certcli.db import utc_now
-
-    now = utc_now()
-    verified_by, verified_at = _verification(data, record["issued"])
     values = {name: record.get(name) for name in RECORD_FIELDS}
     certification_id = conn.execute(
         "INSERT INTO certifications (person_id, type_code, level, number, state, city, issued, expires, notes,"

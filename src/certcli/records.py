@@ -57,6 +57,8 @@ class Options:
     # Store a record that lacks a field its type requires (legacy data), with a warning;
     # `certcli check` keeps reporting it.
     allow_incomplete: bool = False
+    # The type catalog by code, preloaded by bulk imports; None reads each type from the database.
+    types: dict[str, CertType] | None = None
 
 
 def status_of(expires: str | None, today: date, window_days: int) -> str:
@@ -155,7 +157,9 @@ def build_record(
     type_code = fields.type_code if fields.type_code is not None else record.get("type_code")
     if not type_code:
         raise InvalidValue("certification type is missing", "Give a type such as BLS or NREMT", field="type")
-    cert_type = _with_field("type", get_type, conn, type_code)
+    cert_type = options.types.get(type_code.strip().upper()) if options.types else None
+    if cert_type is None:
+        cert_type = _with_field("type", get_type, conn, type_code)
     record["type_code"] = cert_type.code
 
     for name in ("level", "number", "state", "city", "notes"):
