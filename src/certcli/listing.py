@@ -169,13 +169,15 @@ def list_query(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -
     return sql, parameters
 
 
-def query_records(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -> Iterator[sqlite3.Row]:
-    """Yield the rows of the certification list, streaming from SQLite."""
+def query_records(conn: sqlite3.Connection, list_filter: ListFilter, today: date) -> sqlite3.Cursor:
+    """Return a cursor over the rows of the certification list, streaming from SQLite.
+
+    The query runs here, so an invalid filter raises before anything is written. A cursor
+    rather than a generator: a generator closed after the CLI closed the connection (stdout
+    closed early) prints an "Exception ignored" traceback at exit.
+    """
     sql, parameters = list_query(conn, list_filter, today)
-    # Not `yield from`: when stdout closes early, it would call Cursor.close() on a connection
-    # the CLI has already closed, and Python prints an "Exception ignored" traceback at exit.
-    for row in conn.execute(sql, parameters):
-        yield row
+    return conn.execute(sql, parameters)
 
 
 @dataclass

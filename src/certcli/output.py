@@ -12,13 +12,15 @@ import itertools
 import json
 import os
 import re
+import sqlite3
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping, TextIO
 
 FORMATS = ("table", "csv", "tsv", "json", "ndjson", "quiet")
 # A rich table of 100,000 rows takes a minute and most of a gigabyte; a person reads a page.
 DEFAULT_TABLE_LIMIT = 500
+BLOCK_SIZE = 64 * 1024
 STATUS_STYLES = {"valid": "green", "expiring": "yellow", "expired": "red", "missing": "bold red"}
 STATUS_SYMBOLS = {"valid": "✓", "expiring": "!", "expired": "✗", "missing": "—"}
 
@@ -44,6 +46,10 @@ class Output:
     stderr_is_terminal: bool
     color: bool
     width: int | None = None
+    # Data waiting to be written to stdout: one write per row costs more than the csv
+    # formatting itself, so rows are written in blocks of about BLOCK_SIZE characters.
+    _pending: list[str] = field(default_factory=list)
+    _pending_size: int = 0
 
     # -- messages (stderr) -------------------------------------------------------------
 
@@ -63,9 +69,10 @@ class Output:
     # -- data (stdout) -----------------------------------------------------------------
 
     def line(self, text: str) -> None:
-        self._write(self.stdout, (visible(text) if self.stdout_is_terminal else text) + "\n")
+        self._data(text + "\n")
 
     def flush(self) -> None:
+        self._write_pending()
         try:
             self.stdout.flush()
         except BrokenPipeError:
@@ -130,10 +137,16 @@ class Output:
         if not quiet_if_empty:
             writer.writerow(columns)
         count = 0
+        keys: list = columns
         for row in rows:
-            if count == 0 and quiet_if_empty:
-                writer.writerow(columns)
-            writer.writerow(["" if row[c] is None else row[c] for c in columns])
+            if count == 0:
+                if quiet_if_empty:
+                    writer.writerow(columns)
+                # sqlite3.Row reads faster by position than by name.
+                if isinstance(row, sqlite3.Row):
+                    names = row.keys()
+                    keys = [names.index(column) for column in columns]
+            writer.writerow(["" if row[key] is None else row[key] for key in keys])
             count += 1
         return count
 
@@ -206,7 +219,20 @@ class Output:
     # -- plumbing ----------------------------------------------------------------------
 
     def _data(self, text: str) -> None:
-        self._write(self.stdout, visible(text) if self.stdout_is_terminal else text)
+        self._raw(visible(text) if self.stdout_is_terminal else text)
+
+    def _raw(self, text: str) -> None:
+        self._pending.append(text)
+        self._pending_size += len(text)
+        if self._pending_size >= BLOCK_SIZE:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self._write(self.stdout, text)
 
     def _write(self, stream: TextIO, text: str) -> None:
         try:
@@ -237,7 +263,7 @@ class _Sink:
         if self.escape:
             self.output._data(text)
         else:
-            self.output._write(self.output.stdout, text)
+            self.output._raw(text)
         return len(text)
 
     def flush(self) -> None:

@@ -77,7 +77,16 @@ def handles_errors(function: Callable) -> Callable:
         output = run.output if run else make_output()
         try:
             check_utf8([*kwargs.values(), run.actor if run else None])
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+            output.flush()
+            return result
+        except typer.Exit:
+            # A report that exits with a code (--fail-if-found) still delivers its rows.
+            try:
+                output.flush()
+            except OutputClosed:
+                raise typer.Exit(ExitCode.BROKEN_PIPE) from None
+            raise
         except CertcliError as error:
             output.error(str(error))
             raise typer.Exit(error.exit_code) from None

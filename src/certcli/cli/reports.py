@@ -118,8 +118,10 @@ def list_records(
                                     expires_before, expires_after, issued_before, issued_after, verified,
                                     history, include_inactive, as_of, sort)
     rows = query_records(run.connect(), list_filter, run.today)
+    if run.output.resolve_format(output_format) == "table":
+        rows = table_rows(rows)
     count = run.output.rows(
-        LIST_COLUMNS, table_rows(rows), output_format, table_columns=LIST_TABLE, limit=limit,
+        LIST_COLUMNS, rows, output_format, table_columns=LIST_TABLE, limit=limit,
         quiet_if_empty=quiet_if_empty, empty_message="No certification records match.", summary_key="status",
     )
     finish_report(count, fail_if_found)
