@@ -265,7 +265,7 @@ def import_records(
     if "type" not in present or "issued" not in present:
         raise InvalidValue("the file needs a type and an issued column",
                            f"Found columns: {', '.join(table.headers)}")
-    if not present & {"employee_id", "email", "name", "last_name", "nems_id"}:
+    if not (present & {"employee_id", "email", "name", "nems_id"} or {"first_name", "last_name"} <= present):
         raise InvalidValue("the file has no column naming the person",
                            "Add employee_id, email, or first_name and last_name")
 
