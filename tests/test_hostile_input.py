@@ -283,11 +283,11 @@ LONG_NAME = "N" * 10_000
     (["renew", "RECORD", "--issued", "2026-11-01", "--notes", MEGABYTE_NOTE],
      "Error: notes is 1,000,000 characters long. Keep it under 10,000 characters"),
     (["people", "add", LONG_NAME, "Test"],
-     "Error: first name is 10000 characters long. Keep it under 200 characters"),
+     "Error: first name is 10,000 characters long. Keep it under 200 characters"),
     (["people", "add", "Ana", LONG_NAME],
-     "Error: last name is 10000 characters long. Keep it under 200 characters"),
+     "Error: last name is 10,000 characters long. Keep it under 200 characters"),
     (["people", "edit", "E100", "--last", LONG_NAME],
-     "Error: last name is 10000 characters long. Keep it under 200 characters"),
+     "Error: last name is 10,000 characters long. Keep it under 200 characters"),
 ], ids=["add-notes", "edit-notes", "renew-notes", "people-add-first", "people-add-last", "people-edit-last"])
 def test_long_value_rejected(cli, agency, db_dump, command, message):
     before = db_dump()

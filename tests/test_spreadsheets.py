@@ -192,3 +192,10 @@ def test_libreoffice_reads_export_of_example_agency(ok, tmp_path):
     assert len(from_libreoffice) == len(from_certcli)
     assert len(from_certcli) > 500
     assert from_libreoffice == from_certcli
+
+
+def test_export_about_sheet_counts_statuses(ok, agency, tmp_path):
+    target = tmp_path / "out.xlsx"
+    ok("export", "-o", target)
+    about = dict(rows_of(openpyxl.load_workbook(target)["About"]))
+    assert (about["Rows"], about["Rows valid"], about["Rows expiring"], about["Rows expired"]) == ("3", "1", "1", "1")

@@ -154,7 +154,9 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
     status_index = LIST_COLUMNS.index("status")
     id_index = LIST_COLUMNS.index("id")
     count = 0
+    statuses: dict[str, int] = {}
     for row in _rows(conn, sql, parameters, progress):
+        statuses[row[status_index]] = statuses.get(row[status_index], 0) + 1
         cells = []
         for index, column in enumerate(LIST_COLUMNS):
             value = row[index]
@@ -188,6 +190,8 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         ("Status computed for", (list_filter.as_of or today).isoformat()),
         ("Rows", str(count)),
     ]
+    about_rows += [(f"Rows {status}", str(statuses[status])) for status in ("valid", "expiring", "expired")
+                   if status in statuses]
     about_rows += [(f"Filter: {name}", value) for name, value in list_filter.describe()] or []
     if not list_filter.describe():
         about_rows.append(("Filters", "none (current records of active people)"))

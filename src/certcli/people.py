@@ -50,8 +50,8 @@ def _clean(fields: PersonInput) -> dict[str, str | None]:
         value = value.strip()
         if len(value) > MAX_NAME_LENGTH:
             raise InvalidValue(
-                f"{name.replace('_', ' ')} is {len(value)} characters long",
-                f"Keep it under {MAX_NAME_LENGTH} characters",
+                f"{name.replace('_', ' ')} is {len(value):,} characters long",
+                f"Keep it under {MAX_NAME_LENGTH:,} characters",
             )
         clean[name] = value or None
 
