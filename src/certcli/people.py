@@ -30,7 +30,7 @@ def display_name(row) -> str:
 
 
 def describe(row) -> str:
-    """Return a one-line description that tells two people of the same name apart."""
+    """Return a one-line description that distinguishes two people of the same name."""
     parts = [f"#{row['id']} {display_name(row)}"]
     extra = [value for value in (row["employee_id"], row["email"]) if value]
     if extra:
@@ -199,10 +199,9 @@ def get_person(conn: sqlite3.Connection, person_id: int) -> sqlite3.Row:
 def resolve_person(conn: sqlite3.Connection, reference: str) -> sqlite3.Row:
     """Find the one person `reference` names: id, employee id, email, National EMS ID or name.
 
-    `#12` always means the id 12. Otherwise every kind of key is tried; matches by key
-    come first, then an exact full name ("Ana Test" or "Test, Ana"), then a last name,
-    then a part of a name. Two or more people at the first level that matches is an
-    Ambiguous error listing them.
+    `#12` always means the id 12. Otherwise every kind of key is tried first. Then come an
+    exact full name ("Ana Test" or "Test, Ana"), a last name, and a part of a name, in that
+    order. Two or more people at the first level that matches raise Ambiguous, listing them.
     """
     text = reference.strip()
     if not text:
