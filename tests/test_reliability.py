@@ -511,14 +511,39 @@ def test_database_and_side_files_are_private(db_path, tmp_path, run_certcli):
 
 
 def test_new_database_folder_is_private(tmp_path):
-    database = tmp_path / "new" / "certcli.db"
+    """The default location's folder is created 0700 by the first command that adds data."""
+    environment = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    environment.pop("CERTCLI_DB", None)
+    database = tmp_path / "data" / "certcli" / "certcli.db"
 
-    created = subprocess.run([certcli_executable(), "--db", database, "people", "list"],
+    created = subprocess.run([certcli_executable(), "people", "add", "Ana", "Test"], env=environment,
                              capture_output=True, text=True, umask=0, timeout=PROCESS_TIMEOUT)
 
     assert created.returncode == 0, created.stderr
     assert mode(database.parent) == 0o700
     assert mode(database) == 0o600
+
+
+def test_reading_command_never_creates_database(tmp_path):
+    database = tmp_path / "typo" / "certcli.db"
+
+    result = subprocess.run([certcli_executable(), "--db", database, "list", "--format", "csv", "--quiet-if-empty"],
+                            capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f'Error: no database at "{database}"')
+    assert not database.parent.exists()
+
+
+def test_explicit_database_folder_is_not_created(tmp_path):
+    database = tmp_path / "typo" / "certcli.db"
+
+    result = subprocess.run([certcli_executable(), "--db", database, "people", "add", "Ana", "Test"],
+                            capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+
+    assert result.returncode == 1, result.stderr
+    assert "does not exist" in result.stderr
+    assert not database.parent.exists()
 
 
 @pytest.mark.parametrize("name", ["copy.db", "export.csv", "export.xlsx", "export.json"])

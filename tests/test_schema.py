@@ -152,7 +152,7 @@ def test_delete_referenced_person_fails(conn):
 
 
 def test_add_for_unknown_person_id_is_error(cli, db_dump):
-    cli("people", "list")  # creates the database, so the dump has something to compare
+    cli("types", "add", "CPR", "Heartsaver CPR")  # creates the database, so the dump has something to compare
     before = db_dump()
 
     result = cli("--today", TODAY, "add", "999", "BLS", "--issued", "2025-01-10")

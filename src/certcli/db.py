@@ -33,12 +33,15 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def connect(path: Path | str, *, migrate: bool = True) -> sqlite3.Connection:
+def connect(path: Path | str, *, migrate: bool = True, make_parents: bool = True) -> sqlite3.Connection:
     """Open (creating if needed) the database at `path` with certcli's pragmas set."""
     path = Path(path)
     if path.is_dir():
         raise DatabaseError(f'database path "{path}" is a directory', "Give a file name with --db")
     if not path.exists():
+        if not make_parents and not path.parent.is_dir():
+            raise DatabaseError(f'cannot create the database "{path}": the folder "{path.parent}" does not exist',
+                                "Create it first, or check --db or CERTCLI_DB")
         _create_private_file(path)
 
     try:

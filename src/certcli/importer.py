@@ -197,10 +197,10 @@ class _People:
         if not references:
             raise InvalidValue("the row names no person",
                                "Fill employee_id, email, or first and last name", field="person")
-        for key, value in references:
-            cached = self.cache.get(f"{key}:{value.lower()}")
-            if cached is not None:
-                return cached
+        signature = "|".join(f"{key}:{value.lower()}" for key, value in references)
+        cached = self.cache.get(signature)
+        if cached is not None:
+            return cached
         key, reference = references[0]
         try:
             if key == "name":
@@ -212,6 +212,7 @@ class _People:
                 if row is None:
                     raise LookupError
                 person_id = row["id"]
+            _check_same_person(self.conn, person_id, key, reference, data, first, last)
         except (LookupError, CertcliError) as error:
             if isinstance(error, CertcliError) and not isinstance(error, NotFound):
                 error.field = error.field or key
@@ -226,9 +227,31 @@ class _People:
             person_id = add_person(self.conn, self.actor, PersonInput(first, last, data.get("email"),
                                    data.get("employee_id"), data.get("nems_id")), groups)
             self.result.people_added += 1
-        for key, value in references:
-            self.cache[f"{key}:{value.lower()}"] = person_id
+        self.cache[signature] = person_id
         return person_id
+
+
+def _same_text(left: str | None, right: str | None) -> bool:
+    return " ".join((left or "").split()).casefold() == " ".join((right or "").split()).casefold()
+
+
+def _check_same_person(conn, person_id: int, key: str, reference: str, data: dict, first, last) -> None:
+    """Reject a row whose other person columns describe someone else than the one `key` found.
+
+    A mistyped employee id must not hand a card (or a roster row) to another member.
+    """
+    person = conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone()
+    clashes = []
+    for other in ("employee_id", "email", "nems_id"):
+        if other != key and data.get(other) and person[other] and not _same_text(data[other], person[other]):
+            clashes.append(f'{other.replace("_", " ")} "{data[other]}"')
+    if first and last and not (_same_text(first, person["first_name"]) and _same_text(last, person["last_name"])):
+        clashes.append(f'name "{first} {last}"')
+    if clashes:
+        label = "name" if key == "name" else key.replace("_", " ")
+        raise InvalidValue(
+            f'{label} "{reference}" belongs to {describe(person)}, but the row has {", ".join(clashes)}',
+            "Correct the row, or the person with `certcli people edit`", field=key)
 
 
 def _find_by_full_name(conn: sqlite3.Connection, first: str, last: str) -> int:
@@ -459,12 +482,24 @@ def _import_person(conn, actor, data, edit_person) -> str:
             raise InvalidValue(f'invalid active "{data["active"]}"', "Use yes or no", field="active")
         active = value in ("yes", "true", "1", "y")
 
-    existing = None
+    matches = {}
     for key in ("employee_id", "email", "nems_id"):
         if data.get(key):
-            existing = conn.execute(f"SELECT * FROM people WHERE {key} = ?", (data[key],)).fetchone()
-            if existing is not None:
-                break
+            row = conn.execute(f"SELECT * FROM people WHERE {key} = ?", (data[key],)).fetchone()
+            if row is not None:
+                matches[key] = row
+    people = {row["id"]: row for row in matches.values()}
+    if len(people) > 1:
+        found = "; ".join(f'{key.replace("_", " ")} "{data[key]}" is {describe(row)}' for key, row in matches.items())
+        raise InvalidValue(f"the row names different people: {found}", "Correct the row", field=next(iter(matches)))
+    existing = next(iter(people.values()), None)
+    if existing is not None and data.get("employee_id") and existing["employee_id"] and not _same_text(
+            data["employee_id"], existing["employee_id"]):
+        key = next(iter(matches))
+        raise InvalidValue(
+            f'{key.replace("_", " ")} "{data[key]}" belongs to {describe(existing)}, but the row has employee id '
+            f'"{data["employee_id"]}"', "Correct the row, or change the employee id with `certcli people edit`",
+            field="employee_id")
     fields = PersonInput(first, last, data.get("email"), data.get("employee_id"), data.get("nems_id"))
     if existing is None:
         if not (first and last):

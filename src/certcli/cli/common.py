@@ -17,7 +17,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from certcli import dates
-from certcli.errors import CertcliError, ExitCode, InvalidValue
+from certcli.errors import CertcliError, DatabaseError, ExitCode, InvalidValue
 from certcli.output import FORMATS, Output, OutputClosed, make_output
 
 
@@ -31,11 +31,21 @@ class Settings:
     output: Output = field(default_factory=make_output)
     _conn: Optional[sqlite3.Connection] = None
 
-    def connect(self) -> sqlite3.Connection:
-        from certcli.db import connect
+    def connect(self, create: bool = False) -> sqlite3.Connection:
+        """Open the database; only commands that add data (`create`) make a new file.
+
+        A mistyped --db for `list` in a cron job must fail, not report on an empty new file.
+        Folders are created only for the default location.
+        """
+        from certcli.db import connect, default_db_path
 
         if self._conn is None:
-            self._conn = connect(self.db_path)
+            if not create and not self.db_path.exists():
+                raise DatabaseError(
+                    f'no database at "{self.db_path}"',
+                    "Check --db or CERTCLI_DB; certcli creates the file when you first add people, records or types",
+                )
+            self._conn = connect(self.db_path, make_parents=self.db_path == default_db_path())
         return self._conn
 
     @functools.cached_property
@@ -94,6 +104,11 @@ def handles_errors(function: Callable) -> Callable:
             raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except sqlite3.OperationalError as error:
             output.error(f"database error: {error}. Nothing was changed; try again, or run `certcli check --integrity`")
+            raise typer.Exit(ExitCode.ERROR) from None
+        except OSError as error:
+            # Files the user named (exports, reject files, images): unwritable, missing, too long.
+            where = f' "{error.filename}"' if error.filename else ""
+            output.error(f"cannot use{where}: {error.strerror or error}. Check the path and its permissions")
             raise typer.Exit(ExitCode.ERROR) from None
         except KeyboardInterrupt:
             output.error("interrupted; nothing was changed by the unfinished step")

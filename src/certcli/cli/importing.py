@@ -118,7 +118,7 @@ def import_command(
         def progress(count: int) -> None:
             run.output.stderr.write(f"\r  {count:,} rows read")
             run.output.stderr.flush()
-    result = import_records(run.connect(), run.actor, source, options, progress)
+    result = import_records(run.connect(create=True), run.actor, source, options, progress)
     if progress:
         run.output.stderr.write("\r")
     _report(run, result, source, skip_invalid, dry_run, rejects)
@@ -147,5 +147,5 @@ def import_people_command(
     run = settings(ctx)
     options = _options(encoding, delimiter, sheet, mapping, skip_invalid=skip_invalid, dry_run=dry_run)
     _check_rejects_path(source, rejects, skip_invalid, dry_run)
-    result = import_people(run.connect(), run.actor, source, options)
+    result = import_people(run.connect(create=True), run.actor, source, options)
     _report(run, result, source, skip_invalid, dry_run, rejects)

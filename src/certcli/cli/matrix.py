@@ -25,7 +25,7 @@ def required_add(
     from certcli.matrix import require_types
 
     run = settings(ctx)
-    conn = run.connect()
+    conn = run.connect(create=True)
     with write_transaction(conn):
         changed = require_types(conn, run.actor, group, split_values(types))
     run.output.message(f"{changed} requirement(s) added")

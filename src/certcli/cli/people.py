@@ -29,7 +29,7 @@ def add_person(
     from certcli.people import PersonInput, add_person as add
 
     run = settings(ctx)
-    conn = run.connect()
+    conn = run.connect(create=True)
     with write_transaction(conn):
         person_id = add(conn, run.actor, PersonInput(first_name, last_name, email, employee_id, nems_id), group)
     run.output.message(f"Added {first_name.strip()} {last_name.strip()} as #{person_id}")

@@ -75,7 +75,7 @@ def add_type(
     from certcli.db import write_transaction
 
     run = settings(ctx)
-    conn = run.connect()
+    conn = run.connect(create=True)
     with write_transaction(conn):
         stored = add(conn, run.actor, code, name, TypeChanges(None, _split(levels), _split(required), pattern, validity, warning_days))
     run.output.message(f"Added type {stored}")
