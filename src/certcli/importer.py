@@ -183,7 +183,11 @@ class _People:
         self.conn, self.actor, self.create, self.result = conn, actor, create, result
         self.cache: dict[str, int] = {}
 
-    def find(self, data: dict) -> int:
+    def find(self, data: dict, create: bool = True) -> int | None:
+        """Return the row's person id, creating the person with --create-people when `create`.
+
+        With `create` False, a person that --create-people would add gives None instead.
+        """
         first, last = data.get("first_name"), data.get("last_name")
         if not (first and last) and data.get("name"):
             name = data["name"]
@@ -217,6 +221,8 @@ class _People:
             if isinstance(error, CertcliError) and not isinstance(error, NotFound):
                 error.field = error.field or key
                 raise
+            if self.create and not create:
+                return None
             if not self.create:
                 raise InvalidValue(f'no person with {key.replace("_", " ")} "{reference}"',
                                    "Add them first, or pass --create-people", field=key) from None
@@ -299,7 +305,8 @@ def import_records(
     from certcli.db import utc_now
 
     record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
-                             types={cert_type.code: cert_type for cert_type in all_types(conn)})
+                             types={cert_type.code: cert_type for cert_type in all_types(conn)},
+                             expires_optional=True)
     touched: set[tuple[int, str]] = set()
     added_ids: list[int] = []
     now = utc_now()
@@ -348,17 +355,24 @@ def _import_row(conn, actor, now, data, present, people, record_options, touched
         raise InvalidValue("type is empty", "Fill the certification type, e.g. BLS", field="type")
     record, cert_type, messages = build_record(conn, fields, record_options)
     verified_by, verified_at = _verification(data, record["issued"])
-    person_id = people.find(data)
-    record["person_id"] = person_id
+    person_id = people.find(data, create=False)
 
-    existing = conn.execute(
-        "SELECT * FROM certifications WHERE person_id = ? AND type_code = ? AND coalesce(number, '') = ?"
-        " AND issued = ?",
-        (person_id, record["type_code"], record.get("number") or "", record["issued"]),
-    ).fetchone()
+    existing = None
+    if person_id is not None:
+        existing = conn.execute(
+            "SELECT * FROM certifications WHERE person_id = ? AND type_code = ? AND coalesce(number, '') = ?"
+            " AND issued = ?",
+            (person_id, record["type_code"], record.get("number") or "", record["issued"]),
+        ).fetchone()
     warnings = [message.removeprefix("Warning: ") for message in messages if message.startswith("Warning:")]
     if existing is not None:
         return _update_existing(conn, actor, existing, data, present, record_options, warnings)
+    if record.pop("expires_missing", False):
+        raise InvalidValue(f"{cert_type.code} has no validity rule, so the expiration date is needed",
+                           "Fill the expires column (or write never)", field="expires")
+    if person_id is None:
+        person_id = people.find(data)
+    record["person_id"] = person_id
 
     values = {name: record.get(name) for name in RECORD_FIELDS}
     certification_id = conn.execute(

@@ -59,6 +59,9 @@ class Options:
     allow_incomplete: bool = False
     # The type catalog by code, preloaded by bulk imports; None reads each type from the database.
     types: dict[str, CertType] | None = None
+    # Leave a missing expiration of a type without a rule unset (record["expires_missing"])
+    # instead of raising: import decides once it knows whether the row updates a stored record.
+    expires_optional: bool = False
 
 
 def status_of(expires: str | None, today: date, window_days: int) -> str:
@@ -186,6 +189,10 @@ def build_record(
         record["expires"] = expires.isoformat() if expires else None
     elif base is None or (fields.expires is not None and not fields.expires.strip()):
         has_rule, suggested = suggest_expiration(cert_type, record.get("level"), issued, previous_expires)
+        if not has_rule and options.expires_optional:
+            record["expires"] = None
+            record["expires_missing"] = True
+            return record, cert_type, messages
         if not has_rule:
             raise InvalidValue(
                 f"{cert_type.code} has no validity rule, so the expiration date is needed",
@@ -333,6 +340,14 @@ def renew_certification(
         )
     if fields.issued is None:
         raise InvalidValue("the renewal's issued date is missing", "Give it with --issued YYYY-MM-DD")
+    successor = conn.execute(
+        "SELECT id FROM certifications WHERE previous_id = ? ORDER BY id LIMIT 1", (certification_id,)
+    ).fetchone()
+    if successor is not None:
+        raise Conflict(
+            f"record #{certification_id} was already renewed by record #{successor[0]}",
+            f"Renew #{successor[0]} instead, or correct it with `certcli edit {successor[0]}`",
+        )
     if fields.type_code is not None and fields.type_code.strip().upper() != old["type_code"]:
         raise InvalidValue("a renewal keeps the type of the record it renews",
                            "Add a record of the other type with `certcli add`")
@@ -383,12 +398,17 @@ def edit_certification(
         return False, messages
     _check_natural_key(conn, record, certification_id)
 
+    if "person_id" in changes or "type_code" in changes:
+        # Renewal links belong to one person's chain of one type: unlink, and let
+        # update_current relink both chains below.
+        conn.execute("UPDATE certifications SET previous_id = NULL WHERE previous_id = ?", (certification_id,))
+        changes["previous_id"] = None
     assignments = ", ".join(f"{name} = :{name}" for name in changes)
     conn.execute(
         f"UPDATE certifications SET {assignments}, updated_by = :actor, updated_at = :now WHERE id = :id",
         {**changes, "actor": actor, "now": utc_now(), "id": certification_id},
     )
-    reason = _clear_changed_verification(conn, actor, certification_id, sorted(changes))
+    reason = _clear_changed_verification(conn, actor, certification_id, sorted(set(changes) - {"previous_id"}))
     for pair in {(before["person_id"], before["type_code"]), (record["person_id"], record["type_code"])}:
         update_current(conn, *pair)
     audit.record(conn, actor, "edit", person_id=record["person_id"], certification_id=certification_id,
