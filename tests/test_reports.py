@@ -139,8 +139,8 @@ def test_list_sort_person_orders_by_last_name(ok, station):
 
 def test_list_unknown_sort_is_an_error(cli, station):
     result = cli("list", "--sort", "colour")
-    assert result.exit_code == 1, result.stderr
-    assert 'unknown sort "colour"' in result.stderr
+    assert result.exit_code == 2, result.stderr
+    assert '"colour" is not one of expires, person, type, id' in result.stderr
 
 
 def test_list_tsv(ok, station):

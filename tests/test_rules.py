@@ -261,6 +261,7 @@ def test_check_findings(ok, cli, agency):
     ids = [int(value) for value in ok("list", "--history", "--format", "quiet", "--sort", "id").stdout.split()]
     assert findings == {
         (str(ids[3]), "issued on the previous expiration"),
+        (str(ids[3]), "issued in the future"),
         (str(ids[4]), "missing city"),
         (str(ids[4]), "number on two people"),
         (str(ids[5]), "cycle too long"),

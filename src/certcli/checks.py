@@ -42,7 +42,7 @@ def _max_expiration(cert_type: CertType, level: str | None, issued: date, earlie
     return expires
 
 
-def check_records(conn: sqlite3.Connection) -> Iterator[dict]:
+def check_records(conn: sqlite3.Connection, today: date | None = None) -> Iterator[dict]:
     """Yield one finding per problem in the stored records, in record order."""
     types = {cert_type.code: cert_type for cert_type in all_types(conn)}
     rows = conn.execute(
@@ -65,6 +65,10 @@ def check_records(conn: sqlite3.Connection) -> Iterator[dict]:
 
         def add(kind: str, detail: str, fix: str) -> None:
             findings.append((row["id"], _finding(row, kind, detail, fix)))
+
+        if today is not None and issued > today:
+            add("issued in the future", f"issued {row['issued']}, after {today.isoformat()}",
+                f"Check the year and correct it with `certcli edit {row['id']} --issued ...`")
 
         if expires and expires < issued:
             add("issued after expiration", f"issued {row['issued']}, expires {row['expires']}",

@@ -57,8 +57,9 @@ ALIASES = {
     "verified_at": ["verified at"],
     "active": ["active"],
 }
-# Columns that `export` writes and `import` reads back without using them.
-IGNORED = {"id", "status", "images"}
+# Columns that `export` writes, and that a reject file adds, which `import` reads back
+# without using them.
+IGNORED = {"id", "status", "images", "line", "row", "error"}
 PEOPLE_FIELDS = {"employee_id", "email", "first_name", "last_name", "name", "nems_id", "groups", "active"}
 RECORD_FILE_FIELDS = PEOPLE_FIELDS - {"active"} | {
     "type", "level", "number", "state", "city", "issued", "expires", "notes", "verified_by", "verified_at"}
@@ -73,6 +74,10 @@ def normalize_header(header: str) -> str:
 def map_headers(headers: list[str], mappings: dict[str, str], allowed: set[str]) -> list[str | None]:
     """Return the field of each column (None for ignored columns); reject unknown and duplicate headers."""
     lookup = {alias: name for name, aliases in ALIASES.items() for alias in aliases + [name.replace("_", " ")]}
+    for header, name in mappings.items():
+        if name not in allowed:
+            raise InvalidValue(f'--map "{header}={name}" names an unknown field "{name}"',
+                               "Use one of " + ", ".join(sorted(allowed)))
     explicit = {normalize_header(header): name for header, name in mappings.items()}
     fields: list[str | None] = []
     unknown, seen = [], {}
@@ -119,6 +124,7 @@ class ImportOptions:
     date_format: str | None = None
     allow_number: bool = False
     allow_incomplete: bool = False
+    today: date | None = None
     create_people: bool = False
     skip_invalid: bool = False
     dry_run: bool = False
@@ -306,7 +312,7 @@ def import_records(
 
     record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
                              types={cert_type.code: cert_type for cert_type in all_types(conn)},
-                             expires_optional=True)
+                             expires_optional=True, today=options.today)
     touched: set[tuple[int, str]] = set()
     added_ids: list[int] = []
     now = utc_now()
@@ -321,7 +327,7 @@ def import_records(
                 outcome = _import_row(conn, actor, now, data, present, people, record_options, touched, added_ids)
             except CertcliError as error:
                 column = columns.get(error.field or "", error.field)
-                result.rejected.append(RowProblem(number, column, str(error), values))
+                result.rejected.append(RowProblem(number, column, _row_message(error, column), values))
                 continue
             result.warnings += [f"{table.location} {number}: {warning}" for warning in warnings + outcome[1]]
             setattr(result, outcome[0], getattr(result, outcome[0]) + 1)
@@ -339,6 +345,13 @@ def import_records(
             conn.execute("ROLLBACK")
         raise
     return result
+
+
+def _row_message(error: CertcliError, column: str | None) -> str:
+    """Return the error text for a rejected row; hints about command-line options name the column instead."""
+    if error.hint and error.hint.startswith("Give it with --"):
+        return f"{error.message}. Fill the {column or error.field} column"
+    return str(error)
 
 
 def _import_row(conn, actor, now, data, present, people, record_options, touched, added_ids) -> tuple[str, list[str]]:

@@ -30,7 +30,7 @@ from certcli.errors import CertcliError, Conflict, InvalidValue, NotFound
 # the record verified.
 VERIFIED_FIELDS = ("person_id", "type_code", "level", "number", "state", "city", "issued", "expires")
 RECORD_FIELDS = VERIFIED_FIELDS + ("notes",)
-NO_EXPIRATION_WORDS = ("never", "none")
+NO_EXPIRATION_WORDS = ("never",)
 MAX_LENGTHS = {"number": 50, "state": 50, "city": 100, "level": 50, "notes": 10_000}
 
 
@@ -62,6 +62,8 @@ class Options:
     # Leave a missing expiration of a type without a rule unset (record["expires_missing"])
     # instead of raising: import decides once it knows whether the row updates a stored record.
     expires_optional: bool = False
+    # The day status is computed for; an issued date after it gets a warning.
+    today: date | None = None
 
 
 def status_of(expires: str | None, today: date, window_days: int) -> str:
@@ -183,6 +185,9 @@ def build_record(
     if not record.get("issued"):
         raise InvalidValue("issued date is missing", "Give it with --issued YYYY-MM-DD", field="issued")
     issued = date.fromisoformat(record["issued"])
+    if options.today and issued > options.today and fields.issued is not None:
+        messages.append(f"Warning: issued date {record['issued']} is after today ({options.today.isoformat()}); "
+                        "check the year")
 
     if fields.expires is not None and fields.expires.strip():
         expires = _with_field("expires", _parse_expires, fields.expires, options)

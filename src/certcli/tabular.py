@@ -45,6 +45,8 @@ def open_table(source: str, options: ReadOptions) -> Table:
             raise InvalidValue('cannot read "-": standard input is closed', "Pipe the CSV in, or give a file name")
         return _csv_table(sys.stdin.buffer.read(), "standard input", options)
     path = Path(source)
+    if path.is_dir():
+        raise InvalidValue(f'cannot read "{source}": it is a folder', "Give the CSV or XLSX file inside it")
     if not path.is_file():
         raise InvalidValue(f'cannot read "{source}": no such file', "Check the path")
     data = path.read_bytes()

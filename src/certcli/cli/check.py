@@ -21,7 +21,7 @@ def check(
 ) -> None:
     """Report suspicious records; exit 3 when there are findings, 0 when there are none.
 
-    Finds issued dates after expiration or equal to the previous card's expiration (the old
+    Finds issued dates in the future (after --today) or after expiration or equal to the previous card's expiration (the old
     expiration typed as the new issue date), cycles longer than the type allows, overlapping
     records, one number on two people, missing required fields (State, City for NREMT and
     STATE_EMS), numbers off their pattern, expirations that disagree with the type's rule,
@@ -33,7 +33,7 @@ def check(
 
     run = settings(ctx)
     conn = run.connect()
-    findings = chain(check_integrity(conn), check_records(conn)) if integrity else check_records(conn)
+    findings = chain(check_integrity(conn), check_records(conn, run.today)) if integrity else check_records(conn, run.today)
     count = run.output.rows(
         CHECK_COLUMNS, findings, output_format, quiet_key="record_id", limit=limit, quiet_if_empty=quiet_if_empty,
         table_columns=[("record_id", "Record"), ("person", "Person"), ("type", "Type"), ("finding", "Finding"),

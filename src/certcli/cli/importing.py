@@ -27,6 +27,16 @@ def _options(encoding, delimiter, sheet, mapping, date_format=None, dayfirst=Fal
 
     if dayfirst and date_format:
         raise typer.BadParameter("give --dayfirst or --date-format, not both", param_hint="--dayfirst")
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise typer.BadParameter(f'unknown encoding "{encoding}"; use utf-8, cp1252 or latin-1, for example',
+                                     param_hint="--encoding") from None
+    if delimiter is not None and delimiter not in ("\\t", "\t") and len(delimiter) != 1:
+        raise typer.BadParameter(f'"{delimiter}" is not one character', param_hint="--delimiter")
     return ImportOptions(
         read=ReadOptions(encoding, delimiter, sheet), mappings=parse_mappings(mapping or []),
         date_format=DAYFIRST_FORMAT if dayfirst else date_format, allow_number=allow_number,
@@ -112,6 +122,7 @@ def import_command(
     run = settings(ctx)
     options = _options(encoding, delimiter, sheet, mapping, date_format, dayfirst, allow_number,
                        create_people, skip_invalid, dry_run, allow_incomplete)
+    options.today = run.today
     _check_rejects_path(source, rejects, skip_invalid, dry_run)
     progress = None
     if run.output.stderr_is_terminal:

@@ -69,7 +69,7 @@ def add(
         certification_id, messages = records.add_certification(
             conn, run.actor, person_row["id"],
             _input(cert_type, level, number, state, city, issued, expires, notes),
-            records.Options(date_format, allow_number, allow_incomplete),
+            records.Options(date_format, allow_number, allow_incomplete, today=run.today),
         )
         if image_files:
             from certcli.images import add_images
@@ -115,7 +115,7 @@ def renew(
         new_id, messages = records.renew_certification(
             conn, run.actor, certification_id,
             _input(None, level, number, state, city, issued, expires, notes),
-            records.Options(date_format, allow_number, allow_incomplete),
+            records.Options(date_format, allow_number, allow_incomplete, today=run.today),
         )
         record = records.get_record(conn, new_id)
     run.output.messages(messages)
@@ -158,7 +158,7 @@ def edit(
         changed, messages = records.edit_certification(
             conn, run.actor, certification_id,
             _input(cert_type, level, number, state, city, issued, expires, notes),
-            records.Options(date_format, allow_number, allow_incomplete), person_id=person_id,
+            records.Options(date_format, allow_number, allow_incomplete, today=run.today), person_id=person_id,
         )
     run.output.messages(messages)
     run.output.message(f"Record #{certification_id} updated" if changed else f"Record #{certification_id} unchanged")

@@ -46,9 +46,14 @@ AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Show the rec
 
 def build_list_filter(ctx, person, group, cert_type, level, status, state, expiring_within, expires_before,
                       expires_after, issued_before, issued_after, verified, history, include_inactive, as_of, sort):
-    from certcli.listing import ListFilter
+    from certcli.listing import SORT_KEYS, STATUSES, ListFilter
     from certcli.people import resolve_person
 
+    for value in split_values(status):
+        if value.lower() not in STATUSES:
+            raise typer.BadParameter(f'"{value}" is not one of {", ".join(STATUSES)}', param_hint="--status")
+    if sort not in SORT_KEYS:
+        raise typer.BadParameter(f'"{sort}" is not one of {", ".join(SORT_KEYS)}', param_hint="--sort")
     conn = settings(ctx).connect()
     return ListFilter(
         person_ids=[resolve_person(conn, reference)["id"] for reference in person or []],
@@ -89,7 +94,7 @@ def list_records(
     level: Annotated[Optional[list[str]], typer.Option("--level", help="Only these levels; repeatable or comma-separated.")] = None,
     status: Annotated[Optional[list[str]], typer.Option("--status", "-s", help="Only these statuses: valid, expiring, expired; repeatable or comma-separated.")] = None,
     state: Annotated[Optional[list[str]], typer.Option("--state", help="Only records of this state; repeatable.")] = None,
-    expiring_within: Annotated[Optional[int], typer.Option("--expiring-within", help="Only records that expire from today through today + DAYS (inclusive); also the 'expiring' window.", metavar="DAYS")] = None,
+    expiring_within: Annotated[Optional[int], typer.Option("--expiring-within", min=0, help="Only records that expire from today through today + DAYS (inclusive); also the 'expiring' window.", metavar="DAYS")] = None,
     expires_before: Annotated[Optional[str], typer.Option("--expires-before", help="Only records that expire before this date.")] = None,
     expires_after: Annotated[Optional[str], typer.Option("--expires-after", help="Only records that expire after this date (records that never expire included).")] = None,
     issued_before: Annotated[Optional[str], typer.Option("--issued-before", help="Only records issued before this date.")] = None,
@@ -138,7 +143,7 @@ def export(
     level: Annotated[Optional[list[str]], typer.Option("--level", help="Only these levels.")] = None,
     status: Annotated[Optional[list[str]], typer.Option("--status", "-s", help="Only these statuses: valid, expiring, expired.")] = None,
     state: Annotated[Optional[list[str]], typer.Option("--state", help="Only records of this state.")] = None,
-    expiring_within: Annotated[Optional[int], typer.Option("--expiring-within", metavar="DAYS", help="Only records that expire from today through today + DAYS.")] = None,
+    expiring_within: Annotated[Optional[int], typer.Option("--expiring-within", min=0, metavar="DAYS", help="Only records that expire from today through today + DAYS.")] = None,
     expires_before: Annotated[Optional[str], typer.Option("--expires-before", help="Only records that expire before this date.")] = None,
     expires_after: Annotated[Optional[str], typer.Option("--expires-after", help="Only records that expire after this date.")] = None,
     issued_before: Annotated[Optional[str], typer.Option("--issued-before", help="Only records issued before this date.")] = None,
