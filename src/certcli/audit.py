@@ -47,15 +47,19 @@ def changed_fields(before: dict | None, after: dict | None) -> dict[str, tuple]:
     }
 
 
+def _shown(value) -> str:
+    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+
+
 def describe_changes(before: dict | None, after: dict | None) -> str:
     """Summarize an event's values as `field: old -> new` pairs for one line of output."""
     if before is None and after is not None:
-        return "; ".join(f"{key}={value}" for key, value in after.items() if value not in (None, "", []))
+        return "; ".join(f"{key}={_shown(value)}" for key, value in after.items() if value not in (None, "", []))
     if after is None and before is not None:
         return "deleted: " + "; ".join(
-            f"{key}={value}" for key, value in before.items() if value not in (None, "", [])
+            f"{key}={_shown(value)}" for key, value in before.items() if value not in (None, "", [])
         )
-    return "; ".join(f"{key}: {old} -> {new}" for key, (old, new) in changed_fields(before, after).items())
+    return "; ".join(f"{key}: {_shown(old)} -> {_shown(new)}" for key, (old, new) in changed_fields(before, after).items())
 
 
 @dataclass

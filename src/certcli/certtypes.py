@@ -158,9 +158,9 @@ def describe_rule(rule: str | None) -> str:
     if rule == "never":
         return "does not expire"
     if rule == "nremt":
-        return "NREMT cycle (Mar 31, EMR Sep 30)"
+        return "NREMT cycle, through March 31 (EMR: September 30)"
     parts = rule.split(":")
-    text = f"{parts[1]} months"
+    text = f"{parts[1]} month{'s' if parts[1] != '1' else ''}"
     return text + ", through the end of the month" if len(parts) == 3 else text
 
 

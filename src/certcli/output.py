@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import sqlite3
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ FORMATS = ("table", "csv", "tsv", "json", "ndjson", "quiet")
 # A rich table of 100,000 rows takes a minute and most of a gigabyte; a person reads a page.
 DEFAULT_TABLE_LIMIT = 500
 BLOCK_SIZE = 64 * 1024
+# Ids, codes and dates are unreadable when split over two lines; names and notes wrap instead.
+NO_WRAP_COLUMNS = {"id", "person_id", "record_id", "number", "issued", "expires", "status", "employee_id",
+                   "last_expired"}
 STATUS_STYLES = {"valid": "green", "expiring": "yellow", "expired": "red", "missing": "bold red"}
 STATUS_SYMBOLS = {"valid": "✓", "expiring": "!", "expired": "✗", "missing": "—"}
 
@@ -98,6 +102,7 @@ class Output:
         empty_message: str = "Nothing matches.",
         summary_key: str | None = None,
         status_columns: list[str] | None = None,
+        optional_columns: list[tuple[str, int]] | None = None,
     ) -> int:
         """Write `rows` in `fmt`; return how many rows there were.
 
@@ -111,6 +116,12 @@ class Output:
         first = next(rows, None)
         rows = itertools.chain([first] if first is not None else [], rows)
         if fmt == "table":
+            if optional_columns and self.stdout_is_terminal:
+                # On a narrow terminal, drop the columns a person needs least rather than
+                # squeezing every column until ids and dates break over two lines.
+                width = self.width or shutil.get_terminal_size().columns
+                dropped = {key for key, minimum in optional_columns if width < minimum}
+                table_columns = [column for column in table_columns or [] if column[0] not in dropped]
             count = self._table(columns, rows, table_columns, title, limit, summary_key, status_columns or [])
         elif fmt in ("csv", "tsv"):
             count = self._delimited(columns, rows, "," if fmt == "csv" else "\t", quiet_if_empty)
@@ -169,8 +180,11 @@ class Output:
 
         table_columns = table_columns or [(c, c) for c in columns]
         table = Table(title=title, header_style="bold", show_lines=False)
-        for _, heading in table_columns:
-            table.add_column(heading, overflow="fold")
+        for key, heading in table_columns:
+            if key in NO_WRAP_COLUMNS:
+                table.add_column(heading, no_wrap=True, overflow="ellipsis")
+            else:
+                table.add_column(heading, overflow="fold")
         count = 0
         counts: dict[str, int] = {}
         for row in rows:

@@ -206,7 +206,7 @@ def build_record(
             )
         record["expires"] = suggested.isoformat() if suggested else None
         shown = record["expires"] or "no expiration"
-        messages.append(f"Expiration {shown} computed from the {cert_type.code} rule ({describe_rule(cert_type.validity)})")
+        messages.append(f"Expiration {shown} computed from the {cert_type.code} rule: {describe_rule(cert_type.validity)}")
     expires = date.fromisoformat(record["expires"]) if record.get("expires") else None
     _with_field("expires", check_period, issued, expires)
 
@@ -230,9 +230,10 @@ def _check_natural_key(conn: sqlite3.Connection, record: dict, own_id: int | Non
         (record["person_id"], record["type_code"], record.get("number") or "", record["issued"], own_id),
     ).fetchone()
     if row:
+        number = f'number "{record["number"]}", ' if record.get("number") else "no number, "
         raise Conflict(
-            f"this person already has a {record['type_code']} record with number "
-            f"\"{record.get('number') or ''}\" issued {record['issued']} (#{row[0]})",
+            f"record #{row[0]} already has this person, type {record['type_code']}, {number}"
+            f"and issued date {record['issued']}",
             f"Edit #{row[0]} instead, or check the issued date",
         )
 

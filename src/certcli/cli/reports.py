@@ -127,6 +127,7 @@ def list_records(
         rows = table_rows(rows)
     count = run.output.rows(
         LIST_COLUMNS, rows, output_format, table_columns=LIST_TABLE, limit=limit,
+        optional_columns=[("images", 130), ("level", 120), ("issued", 110), ("verified", 100)],
         quiet_if_empty=quiet_if_empty, empty_message="No certification records match.", summary_key="status",
     )
     finish_report(count, fail_if_found)
