@@ -379,10 +379,10 @@ def _export_count(stderr: str) -> int:
     return int(match.group(1))
 
 
-def run_scenario(context: Context, scenario: str, commit: str) -> list[Result]:
-    """Run one scenario; note it when certcli's code changed since the run started."""
+def run_scenario(context: Context, scenario: str, digest: str) -> list[Result]:
+    """Run one scenario; note it when certcli's source changed since the run started."""
     progress(f"[{scenario}]")
-    now = git_commit()
+    now, now_digest = git_commit(), source_digest()
     if scenario == "help":
         results = bench_help(context)
     elif scenario == "add":
@@ -393,11 +393,11 @@ def run_scenario(context: Context, scenario: str, commit: str) -> list[Result]:
         results = bench_export(context)
     else:
         results = bench_report(context, scenario)
-    after = git_commit()
-    if now != after:
-        change = f"certcli changed during this scenario, from {now} to {after}"
-    elif now != commit:
-        change = f"measured at {now}, not at the run's first state"
+    after, after_digest = git_commit(), source_digest()
+    if now_digest != after_digest:
+        change = f"certcli's source changed during this scenario, from {now} to {after}"
+    elif now_digest != digest:
+        change = f"measured at {now}, not at the source the run started with"
     else:
         return results
     for result in results:
@@ -494,10 +494,13 @@ def memory_lines(results: list[Result]) -> list[str]:
 
 
 def results_section(results: list[Result], command: str, started: float, load: tuple[str, str],
-                    components: dict[str, str]) -> str:
-    lines = [RESULTS_BEGIN, "", f"Command: `{command}`", "",
-             f"Run took {(time.time() - started) / 60:.1f} min; load average {load[0]} at the start, "
-             f"{load[1]} at the end.", "", "| machine | |", "|---|---|"]
+                    components: dict[str, str], quick: bool) -> str:
+    lines = [RESULTS_BEGIN, "", f"Command: `{command}`", ""]
+    if quick:
+        lines += ["Quick sizes: start-up dominates every bulk scenario here, so the budgets, which are "
+                  "set for the full sizes, do not apply to these ratios.", ""]
+    lines += [f"Run took {(time.time() - started) / 60:.1f} min; load average {load[0]} at the start, "
+              f"{load[1]} at the end.", "", "| machine | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in machine().items()]
     lines += ["", "| component | version |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in components.items()]
@@ -592,11 +595,11 @@ def main(argv: list[str] | None = None) -> int:
     load_start = f"{os.getloadavg()[0]:.1f}"
     # Read at the start: the code measured is the code loaded by the first processes.
     components = versions()
-    start_commit = git_commit()
+    start_digest = source_digest()
     results: list[Result] = []
     try:
         for scenario in arguments.scenario_list:
-            results += run_scenario(context, scenario, start_commit)
+            results += run_scenario(context, scenario, start_digest)
     except BenchmarkError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1
@@ -605,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join([os.path.relpath(sys.executable, REPO) if sys.executable.startswith(str(REPO))
                           else sys.executable, "bench/run.py", *(argv if argv is not None else sys.argv[1:])])
     output = arguments.output or (QUICK_OUTPUT if arguments.quick else DEFAULT_OUTPUT)
-    write_page(output, results_section(results, command, started, load, components))
+    write_page(output, results_section(results, command, started, load, components, arguments.quick))
     (arguments.workdir / "results.json").write_text(json.dumps(
         [{**asdict(result), "ratio": result.ratio} for result in results], indent=1), encoding="utf-8")
     print("\n".join(results_table(results) + memory_lines(results)))

@@ -240,7 +240,7 @@ def wal_size(db_path: Path) -> int:
 
 @pytest.mark.slow
 def test_import_killed_midway_is_all_or_nothing(ok, db_path, tmp_path, run_certcli):
-    ok("people", "list")
+    ok("types", "add", "CRASH-TEST", "Crash test type")  # creates the database before the import
     source = write_records_csv(tmp_path / "large.csv", "K", CRASH_ROWS)
     importer = subprocess.Popen([certcli_executable(), "import", str(source), "--create-people"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -214,15 +214,15 @@ class _People:
         key, reference = references[0]
         try:
             if key == "name":
-                person_id = _find_by_full_name(self.conn, first, last)
+                row = _find_by_full_name(self.conn, first, last)
             else:
                 row = self.conn.execute(
                     f"SELECT * FROM people WHERE {key} = ?", (reference,)
                 ).fetchone()
                 if row is None:
                     raise LookupError
-                person_id = row["id"]
-            _check_same_person(self.conn, person_id, key, reference, data, first, last)
+            person_id = row["id"]
+            _check_same_person(row, key, reference, data, first, last)
         except (LookupError, CertcliError) as error:
             if isinstance(error, CertcliError) and not isinstance(error, NotFound):
                 error.field = error.field or key
@@ -247,12 +247,11 @@ def _same_text(left: str | None, right: str | None) -> bool:
     return " ".join((left or "").split()).casefold() == " ".join((right or "").split()).casefold()
 
 
-def _check_same_person(conn, person_id: int, key: str, reference: str, data: dict, first, last) -> None:
+def _check_same_person(person: sqlite3.Row, key: str, reference: str, data: dict, first, last) -> None:
     """Reject a row whose other person columns describe someone else than the one `key` found.
 
     A mistyped employee id must not hand a card (or a roster row) to another member.
     """
-    person = conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone()
     clashes = []
     for other in ("employee_id", "email", "nems_id"):
         if other != key and data.get(other) and person[other] and not _same_text(data[other], person[other]):
@@ -266,8 +265,8 @@ def _check_same_person(conn, person_id: int, key: str, reference: str, data: dic
             "Correct the row, or the person with `certcli people edit`", field=key)
 
 
-def _find_by_full_name(conn: sqlite3.Connection, first: str, last: str) -> int:
-    """Return the id of the one person with exactly this first and last name, case ignored.
+def _find_by_full_name(conn: sqlite3.Connection, first: str, last: str) -> sqlite3.Row:
+    """Return the one person with exactly this first and last name, case ignored.
 
     Unlike `resolve_person`, part of a name never matches: in a bulk load "Ann Le" must not
     land on Ann Lee, and with --create-people it becomes a new person.
@@ -283,7 +282,7 @@ def _find_by_full_name(conn: sqlite3.Connection, first: str, last: str) -> int:
         candidates = [describe(row) for row in rows]
         raise Ambiguous(f'"{first} {last}" matches {len(rows)} people: {"; ".join(candidates)}',
                         "Add an employee_id or email column to tell them apart", candidates)
-    return rows[0]["id"]
+    return rows[0]
 
 
 def import_records(

@@ -7,9 +7,7 @@ once per command by `make_output`, which tests replace to pretend to be a termin
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import os
 import re
 import shutil
@@ -128,6 +126,8 @@ class Output:
         elif fmt == "json":
             count = self._json(columns, rows, quiet_if_empty)
         elif fmt == "ndjson":
+            import json
+
             count = self._each(rows, lambda row: json.dumps({c: row[c] for c in columns}, ensure_ascii=False))
         else:
             count = self._each(rows, lambda row: str(row[quiet_key]))
@@ -144,6 +144,8 @@ class Output:
         return count
 
     def _delimited(self, columns: list[str], rows: Iterable[Mapping], delimiter: str, quiet_if_empty: bool) -> int:
+        import csv
+
         writer = csv.writer(_Sink(self), delimiter=delimiter, lineterminator="\n")
         if not quiet_if_empty:
             writer.writerow(columns)
@@ -162,6 +164,8 @@ class Output:
         return count
 
     def _json(self, columns: list[str], rows: Iterable[Mapping], quiet_if_empty: bool) -> int:
+        import json
+
         count = 0
         for row in rows:
             text = json.dumps({c: row[c] for c in columns}, ensure_ascii=False)

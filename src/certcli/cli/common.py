@@ -5,7 +5,6 @@ of the wrapped command functions at run time.
 """
 
 import functools
-import getpass
 import os
 import re
 import sqlite3
@@ -16,7 +15,6 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from certcli import dates
 from certcli.errors import CertcliError, DatabaseError, ExitCode, InvalidValue
 from certcli.output import FORMATS, Output, OutputClosed, make_output
 
@@ -50,6 +48,8 @@ class Settings:
 
     @functools.cached_property
     def today(self) -> date:
+        from certcli import dates
+
         if self.today_text:
             return dates.parse_date(self.today_text, field="--today")
         return dates.local_today()
@@ -61,6 +61,8 @@ class Settings:
 
 
 def default_actor() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -141,6 +143,8 @@ def check_utf8(values: list) -> None:
 def parse_date_option(value: Optional[str], option: str, month_only: bool = False) -> Optional[date]:
     if value is None:
         return None
+    from certcli import dates
+
     try:
         return dates.parse_date(value, field=option, month_only=month_only)
     except CertcliError as error:
