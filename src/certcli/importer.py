@@ -1,8 +1,9 @@
 """Bulk import of certification records and people from CSV or XLSX.
 
 Contract (the README documents it for users):
-- All or nothing by default: one transaction; any invalid row means nothing is written and
-  every invalid row is reported with its line (CSV) or row (XLSX), column, value and fix.
+- All or nothing by default: the import is one transaction, so any invalid row means nothing
+  is written. Every invalid row is reported with its line (CSV) or row (XLSX), column,
+  value and fix.
 - `skip_invalid` writes the valid rows and returns the invalid ones for a reject file.
 - Re-runs are harmless: a row whose natural key (person, type, number, issued date) is
   already stored updates nothing unless a given value differs.

@@ -9,6 +9,7 @@ from typing import Iterator
 
 from certcli.certtypes import get_type
 from certcli.errors import InvalidValue
+from certcli.people import GROUPS_SQL
 
 STATUSES = ("valid", "expiring", "expired")
 SORT_KEYS = ("expires", "person", "type", "id")
@@ -251,8 +252,7 @@ def query_missing(conn: sqlite3.Connection, missing_filter: MissingFilter, today
         ])
         sql = f"""
             SELECT p.id AS person_id, p.employee_id, p.last_name, p.first_name, p.email,
-                   (SELECT group_concat(group_name, '; ') FROM (SELECT group_name FROM person_groups g
-                    WHERE g.person_id = p.id ORDER BY group_name)) AS groups,
+                   {GROUPS_SQL} AS groups,
                    (SELECT max(c.expires) FROM certifications c WHERE c.person_id = p.id AND ({matches})
                     AND c.issued <= ?) AS last_expired
             FROM people p

@@ -9,6 +9,7 @@ from datetime import date
 from certcli import audit
 from certcli.certtypes import get_type
 from certcli.errors import InvalidValue
+from certcli.people import GROUPS_SQL
 from certcli.records import status_of
 
 # The group name that means "every member".
@@ -76,9 +77,7 @@ def compliance_matrix(
         parameters += groups
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     people = conn.execute(
-        "SELECT p.id, p.employee_id, p.last_name, p.first_name,"
-        " (SELECT group_concat(group_name, '; ') FROM (SELECT group_name FROM person_groups g"
-        "  WHERE g.person_id = p.id ORDER BY group_name)) AS groups"
+        f"SELECT p.id, p.employee_id, p.last_name, p.first_name, {GROUPS_SQL} AS groups"
         f" FROM people p {where} ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, p.id",
         parameters,
     ).fetchall()

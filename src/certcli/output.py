@@ -1,8 +1,9 @@
 """Everything certcli writes: data on stdout, messages on stderr.
 
-Human output (rich tables with colour) only goes to a terminal; csv, tsv, json, ndjson and
-quiet (one id per line) are never coloured, wrapped or truncated. The Output object is made
-once per command by `make_output`, which tests replace to pretend to be a terminal.
+Human output (rich tables with colour) only goes to a terminal. The machine formats csv,
+tsv, json, ndjson and quiet (one id per line) are never coloured, wrapped or truncated.
+`make_output` builds the Output once per command, and tests pretend to be a terminal by
+replacing `_is_terminal`.
 """
 
 from __future__ import annotations

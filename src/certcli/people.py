@@ -11,6 +11,11 @@ from certcli.db import utc_now
 from certcli.errors import Ambiguous, Conflict, InvalidValue, NotFound
 
 MAX_NAME_LENGTH = 200
+# SQL for a person's groups as one "A; B" text, for queries over `people p`.
+GROUPS_SQL = (
+    "(SELECT group_concat(group_name, '; ') FROM (SELECT group_name FROM person_groups g"
+    " WHERE g.person_id = p.id ORDER BY group_name))"
+)
 PERSON_FIELDS = ("first_name", "last_name", "email", "employee_id", "nems_id")
 
 

@@ -60,7 +60,7 @@ class Options:
     # The type catalog by code, preloaded by bulk imports; None reads each type from the database.
     types: dict[str, CertType] | None = None
     # Leave a missing expiration of a type without a rule unset (record["expires_missing"])
-    # instead of raising: import decides once it knows whether the row updates a stored record.
+    # instead of raising, because import can only decide after looking for a stored record.
     expires_optional: bool = False
     # The day status is computed for; an issued date after it gets a warning.
     today: date | None = None

@@ -47,6 +47,8 @@ def list_people(
     quiet_if_empty: QuietIfEmptyOption = False,
 ) -> None:
     """List people, active ones by default."""
+    from certcli.people import GROUPS_SQL
+
     run = settings(ctx)
     conn = run.connect()
     clauses, parameters = [], []
@@ -57,9 +59,7 @@ def list_people(
         parameters += group
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = conn.execute(
-        "SELECT p.id, p.employee_id, p.last_name, p.first_name, p.email, p.nems_id,"
-        " (SELECT group_concat(group_name, '; ') FROM (SELECT group_name FROM person_groups g"
-        "  WHERE g.person_id = p.id ORDER BY group_name)) AS groups,"
+        f"SELECT p.id, p.employee_id, p.last_name, p.first_name, p.email, p.nems_id, {GROUPS_SQL} AS groups,"
         f" CASE p.active WHEN 1 THEN 'yes' ELSE 'no' END AS active FROM people p {where}"
         " ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, p.id",
         parameters,
