@@ -125,7 +125,7 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """Run the block in one transaction that takes the write lock first (BEGIN IMMEDIATE).
 
     A deferred transaction that reads and then writes fails at once with "database is
-    locked" when another process committed in between; taking the lock up front makes
+    locked" when another process committed in between. Taking the lock up front makes
     parallel writers wait for the busy timeout instead.
     """
     conn.execute("BEGIN IMMEDIATE")

@@ -66,8 +66,8 @@ def compliance_matrix(
 ) -> Matrix:
     """Return one row per person with a cell per type: valid, expiring, expired, missing or "".
 
-    "missing" means the type is required of the person (by the everyone group or one of
-    theirs) and they hold no record of it; "" means not required and not held.
+    "missing" means the type is required of the person, by the everyone group or one of
+    theirs, and they have no record of it. "" means the type is neither required nor held.
     """
     clauses, parameters = [], []
     if not include_inactive:

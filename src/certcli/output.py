@@ -253,6 +253,15 @@ class Output:
             self._pending_size = 0
             self._write(self.stdout, text)
 
+    def write_bytes(self, data: bytes) -> None:
+        """Write raw bytes (an image) to stdout after any pending text."""
+        self.flush()
+        try:
+            self.stdout.buffer.write(data)
+            self.stdout.buffer.flush()
+        except BrokenPipeError:
+            self._stdout_closed()
+
     def _write(self, stream: TextIO, text: str) -> None:
         try:
             stream.write(text)

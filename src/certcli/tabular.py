@@ -151,7 +151,7 @@ def _xlsx_table(path: Path, data: bytes, options: ReadOptions) -> Table:
         sheet = workbook.worksheets[0]
     else:
         raise InvalidValue(f'"{path}" has no worksheet', "Import a workbook with a sheet of records")
-    # The stored dimension can be wrong (some writers say A1); read what is really there.
+    # The stored dimension can be wrong (some writers record A1), so read what is really there.
     sheet.reset_dimensions()
     iterator = sheet.iter_rows(values_only=True)
     headers = None

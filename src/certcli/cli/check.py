@@ -21,11 +21,13 @@ def check(
 ) -> None:
     """Report suspicious records; exit 3 when there are findings, 0 when there are none.
 
-    Finds issued dates in the future (after --today) or after expiration or equal to the previous card's expiration (the old
-    expiration typed as the new issue date), cycles longer than the type allows, overlapping
-    records, one number on two people, missing required fields (State, City for NREMT and
-    STATE_EMS), numbers off their pattern, expirations that disagree with the type's rule,
-    and verifications that no longer match the record.
+    Dates: issued in the future (after --today), after the expiration, or on the previous
+    card's expiration (the old expiration typed as the new issue date); cycles longer than
+    the type allows; overlapping records.
+
+    Other fields: one number on two people, missing required fields (State and City for
+    NREMT and STATE_EMS), numbers off their pattern, expirations that disagree with the
+    type's rule, and verifications that no longer match the record.
     """
     from itertools import chain
 

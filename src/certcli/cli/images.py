@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from certcli.cli.common import FormatOption, LimitOption, QuietIfEmptyOption, handles_errors, settings
-from certcli.output import DEFAULT_TABLE_LIMIT, OutputClosed
+from certcli.output import DEFAULT_TABLE_LIMIT
 
 app = typer.Typer(
     help="Attach, list, show, remove and export card images (JPEG, PNG, GIF, WebP, HEIC/HEIF, PDF).",
@@ -151,22 +151,6 @@ def open_in_viewer(viewer: list[str], path: Path) -> None:
     )
 
 
-def write_stdout_bytes(run, data: bytes) -> None:
-    """Write raw bytes to stdout, stopping quietly when the reader has closed the pipe."""
-    run.output.flush()
-    stream = run.output.stdout.buffer
-    try:
-        stream.write(data)
-        stream.flush()
-    except BrokenPipeError:
-        # Point fd 1 at /dev/null so the interpreter's final flush cannot fail again.
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-        except (OSError, ValueError):
-            pass
-        raise OutputClosed() from None
-
-
 def write_file(path: Path, data: bytes, *, overwrite: bool) -> None:
     """Write an image to `path`, readable by its owner only, because it shows personal data."""
     from certcli.errors import Conflict, InvalidValue
@@ -238,7 +222,7 @@ def show_image(
     if output is None or output == "-":
         if run.output.stdout_is_terminal:
             raise InvalidValue("not writing image bytes to the terminal", "Redirect stdout or give --output FILE")
-        write_stdout_bytes(run, image["data"])
+        run.output.write_bytes(image["data"])
         return
 
     path = Path(output)
