@@ -1,9 +1,12 @@
 """Per-row commands start fast: they import nothing they do not use (checked with -X importtime)."""
 
+import pkgutil
 import subprocess
 import sys
 
 import pytest
+
+import certcli.cli
 
 HEAVY = ("openpyxl", "rich", "sqlite_utils", "dateutil")
 
@@ -40,3 +43,22 @@ def test_command_imports_no_heavy_module(person_db, args):
 def test_export_xlsx_imports_openpyxl(person_db, tmp_path):
     modules = imported_modules("export", "-o", str(tmp_path / "x.xlsx"), env_db=person_db)
     assert "openpyxl" in modules
+
+
+# Every module of certcli.cli except the shared helpers defines commands.
+COMMAND_MODULES = {f"certcli.cli.{module.name}" for module in pkgutil.iter_modules(certcli.cli.__path__)
+                   if module.name not in ("common", "lazy")}
+
+
+def test_help_imports_no_command_module(tmp_path):
+    modules = imported_modules("--help", env_db=tmp_path / "certcli.db")
+
+    assert "certcli.cli" in modules
+    assert sorted(modules & COMMAND_MODULES) == []
+
+
+def test_add_help_imports_only_records_module(tmp_path):
+    modules = imported_modules("add", "--help", env_db=tmp_path / "certcli.db")
+
+    assert "certcli.cli.records" in modules
+    assert sorted(modules & COMMAND_MODULES - {"certcli.cli.records"}) == []

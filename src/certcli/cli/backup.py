@@ -5,8 +5,10 @@ from typing import Annotated
 
 import typer
 
-from certcli.cli import app
 from certcli.cli.common import handles_errors, settings
+
+# This module's top-level commands. Each is also listed in certcli.cli.COMMANDS, which builds it when used.
+app = typer.Typer()
 
 
 @app.command()

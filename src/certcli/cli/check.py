@@ -4,10 +4,12 @@ from typing import Annotated
 
 import typer
 
-from certcli.cli import app
 from certcli.cli.common import FormatOption, LimitOption, QuietIfEmptyOption, handles_errors, settings
 from certcli.errors import ExitCode
 from certcli.output import DEFAULT_TABLE_LIMIT
+
+# This module's top-level commands. Each is also listed in certcli.cli.COMMANDS, which builds it when used.
+app = typer.Typer()
 
 
 @app.command()

@@ -5,10 +5,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from certcli.cli import app
 from certcli.cli.common import handles_errors, settings
 from certcli.cli.people import app as people_app
 from certcli.errors import ExitCode, InvalidValue
+
+# `import`, a top-level command listed in certcli.cli.COMMANDS. `people import` goes on `people_app`.
+app = typer.Typer()
 
 EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding (default UTF-8, with or without BOM), e.g. cp1252.")]
 DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter: ',', ';' or '\\t' (default: sniffed from the header).")]

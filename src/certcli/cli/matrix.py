@@ -5,10 +5,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from certcli.cli import app
 from certcli.cli.common import FormatOption, LimitOption, QuietIfEmptyOption, handles_errors, settings
 from certcli.cli.reports import split_values
 from certcli.output import DEFAULT_TABLE_LIMIT
+
+# `matrix`, a top-level command listed in certcli.cli.COMMANDS. `required_app` contains `required ...`.
+app = typer.Typer()
 
 required_app = typer.Typer(help="Set which types each group must hold (used by matrix and show).", no_args_is_help=True, rich_markup_mode=None)
 

@@ -6,9 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from certcli.cli import app
 from certcli.cli.common import handles_errors, settings
 from certcli.errors import ExitCode
+
+# This module's top-level commands. Each is also listed in certcli.cli.COMMANDS, which builds it when used.
+app = typer.Typer()
 
 DATE_HELP = "YYYY-MM-DD or M/D/YYYY"
 DateFormatOption = Annotated[

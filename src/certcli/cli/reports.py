@@ -5,7 +5,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from certcli.cli import app
 from certcli.cli.common import (
     FailIfFoundOption,
     FormatOption,
@@ -17,6 +16,9 @@ from certcli.cli.common import (
     settings,
 )
 from certcli.output import DEFAULT_TABLE_LIMIT
+
+# This module's top-level commands. Each is also listed in certcli.cli.COMMANDS, which builds it when used.
+app = typer.Typer()
 
 LIST_TABLE = [
     ("id", "ID"), ("person", "Person"), ("type", "Type"), ("level", "Level"), ("number", "Number"),
