@@ -65,6 +65,17 @@ def parse_date(
     if not text:
         raise InvalidValue(f'{field} is empty', f"Use {accepted_forms(month_only, date_format)}")
 
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        # The common case, YYYY-MM-DD, without the regular expression; anything odd takes
+        # the full path below for its error message.
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if MIN_YEAR <= parsed.year <= MAX_YEAR:
+                return parsed
+
     match = _ISO.fullmatch(text)
     if match:
         year, month, day = (int(part) for part in match.groups())

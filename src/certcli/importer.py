@@ -17,6 +17,7 @@ import csv
 import os
 import re
 import sqlite3
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -65,6 +66,11 @@ PEOPLE_FIELDS = {"employee_id", "email", "first_name", "last_name", "name", "nem
 RECORD_FILE_FIELDS = PEOPLE_FIELDS - {"active"} | {
     "type", "level", "number", "state", "city", "issued", "expires", "notes", "verified_by", "verified_at"}
 DATE_FIELDS = ("issued", "expires")
+PERSON_COLUMNS = ("employee_id", "email", "nems_id", "first_name", "last_name", "name")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# Rows checked before their records are written together; bounds the memory of a large import.
+BATCH_ROWS = 5000
+IMPORT_CACHE_KIB = -64 * 1024  # negative: a size in KiB, not in pages
 TEXT_CODE_FIELDS = ("number", "employee_id", "nems_id")
 
 
@@ -170,6 +176,9 @@ def _row_dict(fields: list[str | None], values: list, headers: list[str], epoch)
         if name is None:
             continue
         columns[name] = header
+        if type(value) is str:  # every CSV cell, and most XLSX text cells
+            data[name] = value if value and not value.isspace() else None
+            continue
         if name in DATE_FIELDS:
             text = cell_date(value, epoch)
         else:
@@ -186,15 +195,42 @@ def _row_dict(fields: list[str | None], values: list, headers: list[str], epoch)
 class _People:
     """Find (or create) the person of each row, caching lookups for the whole import."""
 
+    # After this many lookups, read every person once instead of one query per person.
+    PRELOAD_AFTER = 1000
+
     def __init__(self, conn: sqlite3.Connection, actor: str, create: bool, result: ImportResult):
         self.conn, self.actor, self.create, self.result = conn, actor, create, result
-        self.cache: dict[str, int] = {}
+        self.cache: dict[tuple, int] = {}
+        self.lookups = 0
+        self.index: dict[str, dict[str, sqlite3.Row]] | None = None
+
+    def _lookup(self, key: str, reference: str) -> sqlite3.Row | None:
+        """Return the person whose `key` column equals `reference`, as the column compares."""
+        self.lookups += 1
+        if self.index is None and self.lookups >= self.PRELOAD_AFTER:
+            self.index = {"employee_id": {}, "email": {}, "nems_id": {}}
+            for row in self.conn.execute("SELECT * FROM people"):
+                self._remember(row)
+        if self.index is None:
+            return self.conn.execute(f"SELECT * FROM people WHERE {key} = ?", (reference,)).fetchone()
+        # The email column is COLLATE NOCASE, which folds ASCII letters only.
+        return self.index[key].get(reference.translate(_ASCII_LOWER) if key == "email" else reference)
+
+    def _remember(self, row: sqlite3.Row) -> None:
+        for key in ("employee_id", "email", "nems_id"):
+            if row[key] is not None:
+                self.index[key][row[key].translate(_ASCII_LOWER) if key == "email" else row[key]] = row
 
     def find(self, data: dict, create: bool = True) -> int | None:
         """Return the row's person id, creating the person with --create-people when `create`.
 
         With `create` False, a person that --create-people would add gives None instead.
         """
+        # Rows that name a person with exactly the same text share one lookup.
+        signature = tuple(map(data.get, PERSON_COLUMNS))
+        cached = self.cache.get(signature)
+        if cached is not None:
+            return cached
         first, last = data.get("first_name"), data.get("last_name")
         if not (first and last) and data.get("name"):
             name = data["name"]
@@ -208,18 +244,12 @@ class _People:
         if not references:
             raise InvalidValue("the row names no person",
                                "Fill employee_id, email, or first and last name", field="person")
-        signature = "|".join(f"{key}:{value.lower()}" for key, value in references)
-        cached = self.cache.get(signature)
-        if cached is not None:
-            return cached
         key, reference = references[0]
         try:
             if key == "name":
                 row = _find_by_full_name(self.conn, first, last)
             else:
-                row = self.conn.execute(
-                    f"SELECT * FROM people WHERE {key} = ?", (reference,)
-                ).fetchone()
+                row = self._lookup(key, reference)
                 if row is None:
                     raise LookupError
             person_id = row["id"]
@@ -240,11 +270,162 @@ class _People:
             person_id = add_person(self.conn, self.actor, PersonInput(first, last, data.get("email"),
                                    data.get("employee_id"), data.get("nems_id")), groups)
             self.result.people_added += 1
+            if self.index is not None:
+                self._remember(self.conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone())
         self.cache[signature] = person_id
         return person_id
 
 
+# The position of is_current in the rows `_RecordWriter.add` queues: id, the record fields, previous_id.
+_IS_CURRENT = 1 + len(RECORD_FIELDS) + 1
+
+
+class _Chain:
+    """What the import knows of one (person, type) pair: its current record, and whether to rank it again."""
+
+    __slots__ = ("latest", "row", "linked", "rebuild", "changed")
+
+    def __init__(self) -> None:
+        self.latest: tuple[str, str, int] | None = None  # (expires, issued, id) of the current record
+        self.row: list | None = None  # the current record's row while it waits to be inserted
+        self.linked: list[int] = []  # records this import added with a previous_id
+        self.rebuild = False
+        self.changed = False  # the import added or edited a record of the pair
+
+
+class _RecordWriter:
+    """Insert new records in batches, each placed in its (person, type) chain as it is added.
+
+    A new record that is the latest of its pair (the usual case: a renewal) becomes current
+    and links to the record that was current. A pair where the file adds a record before the
+    latest one, edits a stored record, or whose stored flags disagree with the period order
+    is ranked once at the end with `update_current_bulk`. Either way the result is the same
+    as ranking every record of the pair, without ranking the pairs the import does not touch.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, actor: str, now: str):
+        self.conn, self.actor, self.now = conn, actor, now
+        self.chains: dict[tuple[int, str], _Chain] = {}
+        # Natural key -> record id, for the stored records of every pair loaded and the records
+        # this import added (a file may name the same card twice).
+        self.ids: dict[tuple[int, str, str, str], int] = {}
+        self.pending: list[list] = []
+        self.waiting: list[_Chain] = []  # chains whose current record is in `pending`
+        self.demoted: list[int] = []
+        self.added_ids: list[int] = []
+        self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM certifications").fetchone()[0]
+
+    def load(self, rows: list[_Row]) -> None:
+        """Read the stored records of the pairs the batch's rows touch first, in one query."""
+        pairs = sorted({(row.person_id, row.type_code) for row in rows
+                        if row.person_id is not None and (row.person_id, row.type_code) not in self.chains})
+        if not pairs:
+            return
+        for pair in pairs:
+            self.chains[pair] = _Chain()
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_pairs (person_id INTEGER, type_code TEXT,"
+                          " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
+        self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
+        current: dict[tuple[int, str], list[int]] = {}
+        stored = self.conn.execute(
+            "SELECT c.person_id, c.type_code, c.id, coalesce(c.number, ''), c.issued,"
+            " coalesce(c.expires, '9999-12-31'), c.is_current FROM temp.import_pairs p"
+            " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
+        )
+        for person_id, type_code, record_id, number, issued, expires, is_current in stored:
+            pair = (person_id, type_code)
+            self.ids[(person_id, type_code, number, issued)] = record_id
+            chain = self.chains[pair]
+            period = (expires, issued, record_id)
+            if chain.latest is None or period > chain.latest:
+                chain.latest = period
+            if is_current:
+                current.setdefault(pair, []).append(record_id)
+        self.conn.execute("DELETE FROM temp.import_pairs")
+        for pair in pairs:
+            chain = self.chains[pair]
+            if chain.latest is not None and current.get(pair) != [chain.latest[2]]:
+                chain.rebuild = True
+
+    def find(self, person_id: int, record: dict) -> int | None:
+        """Return the id of the record with the same natural key, stored or added by this import."""
+        return self.ids.get((person_id, record["type_code"], record.get("number") or "", record["issued"]))
+
+    def chain(self, person_id: int, type_code: str) -> _Chain:
+        # `load` read the pairs of every stored person in the batch; a pair it has not seen
+        # belongs to a person this import created, who has no stored records.
+        chain = self.chains.get((person_id, type_code))
+        if chain is None:
+            chain = self.chains[(person_id, type_code)] = _Chain()
+        return chain
+
+    def add(self, record: dict, verified_by: str | None, verified_at: str | None) -> int:
+        """Queue a validated new record; return the id it will have."""
+        person_id, type_code, issued, expires = (record["person_id"], record["type_code"], record["issued"],
+                                                 record["expires"])
+        chain = self.chain(person_id, type_code)
+        chain.changed = True
+        record_id, self.next_id = self.next_id, self.next_id + 1
+        period = (expires or "9999-12-31", issued, record_id)
+        previous_id, is_current = None, 0
+        if not chain.rebuild and chain.latest is not None and period < chain.latest:
+            chain.rebuild = True
+        if not chain.rebuild:
+            # The new record is the latest of its pair: it takes over from the current one.
+            if chain.latest is not None:
+                previous_id = chain.latest[2]
+                if chain.row is not None:
+                    chain.row[_IS_CURRENT] = 0
+                else:
+                    self.demoted.append(previous_id)
+                chain.linked.append(record_id)
+            chain.latest, is_current = period, 1
+        values = [record.get(name) for name in RECORD_FIELDS]
+        verified_fingerprint = fingerprint(dict(zip(RECORD_FIELDS, values)), []) if verified_by else None
+        row = [record_id, *values, previous_id, is_current, self.actor, self.now, self.actor, self.now,
+               verified_by, (verified_at or self.now) if verified_by else None, verified_fingerprint]
+        self.pending.append(row)
+        chain.row = row if is_current else None
+        if is_current:
+            self.waiting.append(chain)
+        self.ids[(person_id, type_code, record.get("number") or "", issued)] = record_id
+        self.added_ids.append(record_id)
+        return record_id
+
+    def flush(self) -> None:
+        """Insert the queued records."""
+        if self.pending:
+            self.conn.executemany(
+                "INSERT INTO certifications (id, person_id, type_code, level, number, state, city, issued, expires,"
+                " notes, previous_id, is_current, entered_by, entered_at, updated_by, updated_at, verified_by,"
+                " verified_at, verified_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self.pending,
+            )
+            self.pending = []
+            for chain in self.waiting:
+                chain.row = None
+            self.waiting = []
+
+    def edited(self, person_id: int, type_code: str) -> None:
+        """Note that a stored record of the pair changed, so the pair is ranked again at the end."""
+        chain = self.chain(person_id, type_code)
+        chain.rebuild = chain.changed = True
+
+    def finish(self) -> None:
+        """Insert what is queued, demote the records that were current, and rank the pairs left."""
+        self.flush()
+        self.conn.executemany("UPDATE certifications SET is_current = 0 WHERE id = ?",
+                              [(record_id,) for record_id in sorted(self.demoted)])
+        stale = {pair for pair, chain in self.chains.items() if chain.rebuild and chain.changed}
+        # The bulk pass links only records without a link; these were linked when added.
+        self.conn.executemany("UPDATE certifications SET previous_id = NULL WHERE id = ?",
+                              [(record_id,) for pair in stale for record_id in self.chains[pair].linked])
+        update_current_bulk(self.conn, stale)
+
+
 def _same_text(left: str | None, right: str | None) -> bool:
+    if left == right:
+        return True
     return " ".join((left or "").split()).casefold() == " ".join((right or "").split()).casefold()
 
 
@@ -306,36 +487,46 @@ def import_records(
 
     result = ImportResult(headers=table.headers, location=table.location)
     people = _People(conn, actor, options.create_people, result)
-    # The catalog is read once: looking each row's type up again costs a query per row.
     from certcli.certtypes import all_types
     from certcli.db import utc_now
 
-    record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
-                             types={cert_type.code: cert_type for cert_type in all_types(conn)},
-                             expires_optional=True, today=options.today)
-    touched: set[tuple[int, str]] = set()
-    added_ids: list[int] = []
     now = utc_now()
-
+    # New records land all over the indexes of a large table; with SQLite's default 2 MB page
+    # cache most index writes re-read a page. 64 MiB halves the insert time of 100,000 rows
+    # into 1,000,000 records (docs/benchmarks.md).
+    cache_size = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+    # Every id the import writes comes from a row it reads or writes inside its own write
+    # transaction (people, types, the records it links), so foreign keys cannot break;
+    # checking them on each insert re-reads a random page of each parent table.
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # The catalog is read once, in the transaction: a query per row costs time.
+        record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
+                                 types={cert_type.code: cert_type for cert_type in all_types(conn)},
+                                 expires_optional=True, today=options.today)
+        writer = _RecordWriter(conn, actor, now)
+        batch: list[_Row] = []
         for count, (number, values) in enumerate(table.rows, start=1):
             if progress and count % 1000 == 0:
                 progress(count)
             data, columns, warnings = _row_dict(fields, values, table.headers, table.epoch)
             try:
-                outcome = _import_row(conn, actor, now, data, present, people, record_options, touched, added_ids)
+                batch.append(_check_row(conn, number, values, data, columns, warnings, people, record_options))
             except CertcliError as error:
-                column = columns.get(error.field or "", error.field)
-                result.rejected.append(RowProblem(number, column, _row_message(error, column), values))
+                _reject(result, number, values, columns, error)
                 continue
-            result.warnings += [f"{table.location} {number}: {warning}" for warning in warnings + outcome[1]]
-            setattr(result, outcome[0], getattr(result, outcome[0]) + 1)
-
-        update_current_bulk(conn, touched)
-        if added_ids:
+            if len(batch) == BATCH_ROWS:
+                _write_batch(conn, actor, batch, writer, people, present, record_options, result)
+                batch = []
+        _write_batch(conn, actor, batch, writer, people, present, record_options, result)
+        writer.finish()
+        result.rejected.sort(key=lambda problem: problem.number)
+        if writer.added_ids:
             audit.record(conn, actor, "import", after={
-                "source": source, "added_ids": added_ids, "rows_rejected": len(result.rejected)})
+                "source": source, "added_ids": writer.added_ids, "rows_rejected": len(result.rejected)})
         if options.dry_run or (result.rejected and not options.skip_invalid):
             conn.execute("ROLLBACK")
         else:
@@ -344,7 +535,15 @@ def import_records(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        conn.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
     return result
+
+
+def _reject(result: ImportResult, number: int, values: list, columns: dict, error: CertcliError) -> None:
+    column = columns.get(error.field or "", error.field)
+    result.rejected.append(RowProblem(number, column, _row_message(error, column), values))
 
 
 def _row_message(error: CertcliError, column: str | None) -> str:
@@ -354,12 +553,24 @@ def _row_message(error: CertcliError, column: str | None) -> str:
     return str(error)
 
 
-def _import_row(conn, actor, now, data, present, people, record_options, touched, added_ids) -> tuple[str, list[str]]:
-    """Add or update the record of one row; raise CertcliError before any write if the row is invalid.
+@dataclass
+class _Row:
+    """A row that passed the checks that need no other row: its record, and its person if stored."""
 
-    Every check runs before the row's first write (a person created by --create-people, then
-    the record), so a rejected row leaves nothing behind and needs no savepoint.
-    """
+    number: int
+    values: list
+    data: dict
+    columns: dict
+    warnings: list[str]
+    record: dict
+    type_code: str
+    person_id: int | None
+    verified_by: str | None
+    verified_at: str | None
+
+
+def _check_row(conn, number, values, data, columns, warnings, people, record_options) -> _Row:
+    """Validate one row and find its person; raise CertcliError if it is invalid. Writes nothing."""
     fields = CertificationInput(
         type_code=data.get("type"), level=data.get("level"), number=data.get("number"), state=data.get("state"),
         city=data.get("city"), issued=data.get("issued"), expires=data.get("expires"), notes=data.get("notes"),
@@ -369,37 +580,48 @@ def _import_row(conn, actor, now, data, present, people, record_options, touched
     record, cert_type, messages = build_record(conn, fields, record_options)
     verified_by, verified_at = _verification(data, record["issued"])
     person_id = people.find(data, create=False)
+    warnings = warnings + [message.removeprefix("Warning: ") for message in messages
+                           if message.startswith("Warning:")]
+    return _Row(number, values, data, columns, warnings, record, cert_type.code, person_id, verified_by, verified_at)
 
-    existing = None
-    if person_id is not None:
-        existing = conn.execute(
-            "SELECT * FROM certifications WHERE person_id = ? AND type_code = ? AND coalesce(number, '') = ?"
-            " AND issued = ?",
-            (person_id, record["type_code"], record.get("number") or "", record["issued"]),
-        ).fetchone()
-    warnings = [message.removeprefix("Warning: ") for message in messages if message.startswith("Warning:")]
-    if existing is not None:
-        return _update_existing(conn, actor, existing, data, present, record_options, warnings)
-    if record.pop("expires_missing", False):
-        raise InvalidValue(f"{cert_type.code} has no validity rule, so the expiration date is needed",
-                           "Fill the expires column (or write never)", field="expires")
+
+def _write_batch(conn, actor, batch: list[_Row], writer: _RecordWriter, people, present, record_options,
+                 result: ImportResult) -> None:
+    """Add or update the record of each checked row, in file order.
+
+    Every check runs before the row's first write (a person created by --create-people, then
+    the record), so a rejected row leaves nothing behind and needs no savepoint.
+    """
+    writer.load(batch)
+    for row in batch:
+        try:
+            outcome, warnings = _write_row(conn, actor, row, writer, people, present, record_options)
+        except CertcliError as error:
+            _reject(result, row.number, row.values, row.columns, error)
+            continue
+        result.warnings += [f"{result.location} {row.number}: {warning}" for warning in warnings]
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    writer.flush()
+
+
+def _write_row(conn, actor, row: _Row, writer: _RecordWriter, people, present, record_options) -> tuple[str, list[str]]:
+    record, person_id = row.record, row.person_id
     if person_id is None:
-        person_id = people.find(data)
-    record["person_id"] = person_id
-
-    values = {name: record.get(name) for name in RECORD_FIELDS}
-    certification_id = conn.execute(
-        "INSERT INTO certifications (person_id, type_code, level, number, state, city, issued, expires, notes,"
-        " entered_by, entered_at, updated_by, updated_at, verified_by, verified_at, verified_fingerprint)"
-        " VALUES (:person_id, :type_code, :level, :number, :state, :city, :issued, :expires, :notes, :actor,"
-        " :now, :actor, :now, :verified_by, :verified_at, :fingerprint)",
-        {**values, "actor": actor, "now": now, "verified_by": verified_by,
-         "verified_at": (verified_at or now) if verified_by else None,
-         "fingerprint": fingerprint(values, []) if verified_by else None},
-    ).lastrowid
-    touched.add((person_id, record["type_code"]))
-    added_ids.append(certification_id)
-    return "added", warnings
+        # An earlier row may have created the person.
+        person_id = people.find(row.data, create=False)
+    existing = writer.find(person_id, record) if person_id is not None else None
+    if existing is not None:
+        writer.flush()
+        outcome = _update_existing(conn, actor, existing, row.data, present, record_options, row.warnings)
+        if outcome[0] == "updated":
+            writer.edited(person_id, row.type_code)
+        return outcome
+    if record.pop("expires_missing", False):
+        raise InvalidValue(f"{row.type_code} has no validity rule, so the expiration date is needed",
+                           "Fill the expires column (or write never)", field="expires")
+    record["person_id"] = person_id if person_id is not None else people.find(row.data)
+    writer.add(record, row.verified_by, row.verified_at)
+    return "added", row.warnings
 
 
 def _verification(data: dict, issued: str) -> tuple[str | None, str | None]:
@@ -434,7 +656,7 @@ def _update_existing(conn, actor, existing, data, present, record_options, warni
             given[name] = data[name]
     if not given:
         return "unchanged", warnings
-    changed, messages = edit_certification(conn, actor, existing["id"], CertificationInput(**given), record_options)
+    changed, messages = edit_certification(conn, actor, existing, CertificationInput(**given), record_options)
     warnings += [message for message in messages if message.startswith("Record #")]
     return ("updated" if changed else "unchanged"), warnings
 

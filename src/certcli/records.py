@@ -269,7 +269,7 @@ def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -
         WITH ranked AS (
             SELECT c.id, row_number() OVER (PARTITION BY c.person_id, c.type_code
                 ORDER BY coalesce(c.expires, '9999-12-31') DESC, c.issued DESC, c.id DESC) AS rank
-            FROM certifications c JOIN temp.touched_pairs t USING (person_id, type_code))
+            FROM temp.touched_pairs t CROSS JOIN certifications c USING (person_id, type_code))
         UPDATE certifications SET is_current = (ranked.rank = 1)
         FROM ranked WHERE certifications.id = ranked.id AND certifications.is_current != (ranked.rank = 1)
         """
@@ -279,7 +279,7 @@ def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -
         WITH ordered AS (
             SELECT c.id, c.previous_id, lag(c.id) OVER (PARTITION BY c.person_id, c.type_code
                 ORDER BY coalesce(c.expires, '9999-12-31'), c.issued, c.id) AS before_id
-            FROM certifications c JOIN temp.touched_pairs t USING (person_id, type_code))
+            FROM temp.touched_pairs t CROSS JOIN certifications c USING (person_id, type_code))
         UPDATE certifications SET previous_id = ordered.before_id
         FROM ordered WHERE certifications.id = ordered.id AND ordered.previous_id IS NULL
             AND ordered.before_id IS NOT NULL

@@ -187,6 +187,8 @@ def _blank(value) -> bool:
 
 def cell_text(value) -> str | None:
     """Return a cell as text for a text field; numbers lose a spurious `.0`."""
+    if type(value) is str:
+        return value
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -200,6 +202,8 @@ def cell_text(value) -> str | None:
 
 def cell_date(value, epoch: datetime | None) -> str | None:
     """Return a date cell as ISO text; numeric serials use the workbook's own epoch."""
+    if type(value) is str:
+        return value
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
