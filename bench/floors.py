@@ -2,13 +2,15 @@
 
 Each subcommand runs as its own process, like certcli, and does only what the result needs.
 The reports are one SQL query over certcli's schema, written out with the csv module or
-openpyxl. The import inserts the rows of a CSV file with executemany in one transaction.
+openpyxl. `export` writes certcli's cells with their styles, and `export-plain` writes the
+values only. The import inserts the rows of a CSV file with executemany in one transaction.
 Nothing is validated and no audit event is written, so the time above a floor is what
 certcli adds.
 
     python bench/floors.py list DB TODAY DAYS      > out.csv
     python bench/floors.py missing DB TODAY TYPE   > out.csv
     python bench/floors.py export DB TODAY OUT.xlsx
+    python bench/floors.py export-plain DB TODAY OUT.xlsx
     python bench/floors.py import DB FILE.csv
 """
 
@@ -21,6 +23,9 @@ from datetime import date, timedelta
 
 LIST_COLUMNS = ["id", "employee_id", "last_name", "first_name", "email", "type", "level", "number", "state",
                 "city", "issued", "expires", "status", "verified_by", "verified_at", "images", "notes"]
+# The export's columns with the text format "@" (employee_id, number), and its status colours.
+TEXT_INDEXES = (1, 7)
+STATUS_COLORS = {"valid": "C6EFCE", "expiring": "FFEB9C", "expired": "FFC7CE"}
 MISSING_COLUMNS = ["person_id", "employee_id", "last_name", "first_name", "email", "groups", "missing",
                    "last_expired"]
 
@@ -86,9 +91,52 @@ def missing(db: str, today: str, type_code: str) -> int:
 def export_xlsx(db: str, today: str, path: str) -> int:
     """Write every current record (inactive people included) to a write-only workbook.
 
-    The cells hold the same values as certcli's sheet, with dates as date cells, but none of
-    its styles, column widths or second sheet.
+    The cells are certcli's: the same values, dates as date cells, a bold header, the text
+    format "@" on employee_id and number, and one conditional format per status on the
+    status column. Column widths, the frozen header, the filter and the About sheet are left
+    out.
     """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sql = LIST_SQL.format(window="t.warning_days", where="1")
+    conn = sqlite3.connect(db)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Certifications")
+    header = []
+    for column in LIST_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in conn.execute(sql, {"today": today}):
+        values = list(row)
+        values[10] = date.fromisoformat(values[10])
+        if values[11] is not None:
+            values[11] = date.fromisoformat(values[11])
+        for index in TEXT_INDEXES:
+            if values[index] is not None:
+                cell = WriteOnlyCell(sheet, value=values[index])
+                cell.number_format = "@"
+                values[index] = cell
+        sheet.append(values)
+        count += 1
+    if count:
+        status_column = get_column_letter(LIST_COLUMNS.index("status") + 1)
+        for status, color in STATUS_COLORS.items():
+            fill = PatternFill("solid", start_color=color, end_color=color)
+            sheet.conditional_formatting.add(f"{status_column}2:{status_column}{count + 1}",
+                                             CellIsRule(operator="equal", formula=[f'"{status}"'], fill=fill))
+    workbook.save(path)
+    return count
+
+
+def export_xlsx_plain(db: str, today: str, path: str) -> int:
+    """Write the same values as `export_xlsx`, dates as date cells, with no style at all."""
     from openpyxl import Workbook
 
     sql = LIST_SQL.format(window="t.warning_days", where="1")
@@ -127,7 +175,8 @@ def import_csv(db: str, path: str) -> int:
     return len(rows)
 
 
-COMMANDS = {"list": list_expiring, "missing": missing, "export": export_xlsx, "import": import_csv}
+COMMANDS = {"list": list_expiring, "missing": missing, "export": export_xlsx, "export-plain": export_xlsx_plain,
+            "import": import_csv}
 
 
 if __name__ == "__main__":

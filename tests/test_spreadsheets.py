@@ -54,6 +54,22 @@ def test_export_numbers_are_text_cells(ok, agency, tmp_path):
     assert all(cell.data_type == "s" and cell.number_format == "@" for cell in numbers[:2])
 
 
+def test_export_number_cells_keep_each_value(ok, tmp_path):
+    """Numbers that look like a formula or hold a control character stay text, row after row."""
+    ok("people", "add", "Ana", "Test", "--employee-id", "E1")
+    ok("add", "E1", "BLS", "--issued", "2025-06-01", "--number", "=1+1")
+    ok("add", "E1", "ACLS", "--issued", "2025-06-01", "--number", "12\x0734")
+    ok("add", "E1", "PALS", "--issued", "2025-06-01", "--number", "000001")
+    target = tmp_path / "out.xlsx"
+    ok("export", "-o", target, "--sort", "id")
+    _, sheet = load_sheet(target)
+    header = [cell.value for cell in sheet[1]]
+    numbers = [row[header.index("number")] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.value for cell in numbers] == ["=1+1", "12\ufffd34", "000001"]
+    assert [cell.data_type for cell in numbers] == ["s", "s", "s"]
+    assert [cell.number_format for cell in numbers] == ["@", "@", "@"]
+
+
 def test_export_never_writes_a_formula(ok, tmp_path):
     """F1: text that starts with "=" stays text, in data and in the About sheet."""
     ok("people", "add", "Eve", '=HYPERLINK("http://x.invalid","open")', "--employee-id", "E9")
@@ -100,6 +116,26 @@ def test_export_title_is_valid_whatever_the_filter(ok, tmp_path):
     about = dict(rows_of(workbook["About"]))
     assert about["Filter: types"] == "CPR-AHA"
     assert about["Filter: expiring-within"] == "60"
+
+
+def test_export_status_colours_are_conditional_formats(ok, agency, tmp_path):
+    """The status column is coloured by one conditional format per status, not by a fill per cell."""
+    target = tmp_path / "out.xlsx"
+    ok("export", "-o", target)
+    _, sheet = load_sheet(target)
+    header = [cell.value for cell in sheet[1]]
+    column = openpyxl.utils.get_column_letter(header.index("status") + 1)
+    rules = {rule.formula[0]: (str(formatting.sqref), rule)
+             for formatting in sheet.conditional_formatting for rule in formatting.rules}
+    assert sorted(rules) == ['"expired"', '"expiring"', '"valid"']
+    for status, color in (("valid", "C6EFCE"), ("expiring", "FFEB9C"), ("expired", "FFC7CE")):
+        cell_range, rule = rules[f'"{status}"']
+        assert cell_range == f"{column}2:{column}4", status
+        assert (rule.type, rule.operator) == ("cellIs", "equal"), status
+        assert rule.dxf.fill.fill_type == "solid", status
+        assert rule.dxf.fill.bgColor.rgb.endswith(color), status
+    statuses = {row[header.index("status")].value for row in sheet.iter_rows(min_row=2)}
+    assert statuses == {"valid", "expiring", "expired"}
 
 
 def test_export_column_widths_fit_and_are_capped(ok, agency, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from certcli.errors import InvalidValue
-from certcli.listing import LIST_COLUMNS, ListFilter, list_query
+from certcli.listing import LIST_COLUMNS, STATUSES, ListFilter, list_query
 
 EXTENSIONS = (".xlsx", ".csv", ".tsv", ".json", ".ndjson")
 DATE_COLUMNS = ("issued", "expires")
@@ -115,6 +115,7 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.formatting.rule import CellIsRule
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -125,17 +126,19 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         sheet.column_dimensions[get_column_letter(index)].width = widths[column]
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    fills = {status: PatternFill("solid", fgColor=color) for status, color in STATUS_FILLS.items()}
     warnings: list[str] = []
 
-    def text_cell(value: str, record_id=None, column=None) -> WriteOnlyCell:
+    def replace_control_characters(value: str, record_id=None, column=None) -> str:
         cleaned = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
         if cleaned != value:
             warnings.append(
                 f"Warning: record #{record_id} {column} contains control characters; "
                 "they were replaced with U+FFFD in the spreadsheet (the database is unchanged)"
             )
-        cell = WriteOnlyCell(sheet, value=cleaned)
+        return cleaned
+
+    def text_cell(value: str, record_id=None, column=None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=replace_control_characters(value, record_id, column))
         # Force text: openpyxl would store a string starting with "=" as a live formula.
         cell.data_type = "s"
         return cell
@@ -147,10 +150,19 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         header.append(cell)
     sheet.append(header)
 
-    # Only cells that need a style or a forced type get a WriteOnlyCell: styled cells cost
-    # openpyxl several times more than plain values (see docs/benchmarks.md).
-    date_indexes = {LIST_COLUMNS.index(column) for column in DATE_COLUMNS}
-    text_indexes = {LIST_COLUMNS.index(column) for column in TEXT_COLUMNS}
+    # Each text column has one cell with the "@" format, given a new value on every row, so
+    # openpyxl builds no cell and no style per row for these columns.
+    # NOTE: this relies on openpyxl 3.1.5 (read in its source): a write-only worksheet writes
+    # the whole row before `append` returns, and puts the value after a styled cell into a new
+    # cell of its own. It would overwrite an unstyled cell with the next value of the row, so
+    # the forced-text cells of `text_cell` are never reused. test_spreadsheets.py checks that
+    # every row keeps its own number.
+    text_format_cells = {}
+    for column in TEXT_COLUMNS:
+        cell = WriteOnlyCell(sheet)
+        cell.number_format = "@"
+        text_format_cells[column] = cell
+    date_columns = set(DATE_COLUMNS)
     status_index = LIST_COLUMNS.index("status")
     id_index = LIST_COLUMNS.index("id")
     count = 0
@@ -158,20 +170,17 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
     for row in _rows(conn, sql, parameters, progress):
         statuses[row[status_index]] = statuses.get(row[status_index], 0) + 1
         cells = []
-        for index, column in enumerate(LIST_COLUMNS):
-            value = row[index]
+        # zip stops after LIST_COLUMNS: the query returns more columns than the sheet has.
+        for column, value in zip(LIST_COLUMNS, row):
             if value is None or not isinstance(value, str):
                 cells.append(value)
-            elif index in date_indexes:
+            elif column in date_columns:
                 # openpyxl gives date values the date-only format yyyy-mm-dd.
                 cells.append(date.fromisoformat(value))
-            elif index in text_indexes:
-                cell = text_cell(value, row[id_index], column)
-                cell.number_format = "@"
-                cells.append(cell)
-            elif index == status_index and value in fills:
-                cell = text_cell(value)
-                cell.fill = fills[value]
+            elif column in text_format_cells:
+                cell = text_format_cells[column]
+                cell.value = replace_control_characters(value, row[id_index], column)
+                cell.data_type = "s"
                 cells.append(cell)
             elif value[:1] == "=" or ILLEGAL_CHARACTERS_RE.search(value):
                 cells.append(text_cell(value, row[id_index], column))
@@ -180,6 +189,15 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(LIST_COLUMNS))}{count + 1}"
+    if count:
+        # One conditional format per status colours the status column. A fill on each cell
+        # would give every row one more styled cell to build and write.
+        status_column = get_column_letter(status_index + 1)
+        status_range = f"{status_column}2:{status_column}{count + 1}"
+        for status in STATUSES:
+            fill = PatternFill("solid", start_color=STATUS_FILLS[status], end_color=STATUS_FILLS[status])
+            sheet.conditional_formatting.add(status_range, CellIsRule(operator="equal", formula=[f'"{status}"'],
+                                                                      fill=fill))
 
     about = workbook.create_sheet("About")
     about.column_dimensions["A"].width = 24
@@ -190,7 +208,7 @@ def _write_xlsx(conn, sql, parameters, path, suffix, list_filter, today, progres
         ("Status computed for", (list_filter.as_of or today).isoformat()),
         ("Rows", str(count)),
     ]
-    about_rows += [(f"Rows {status}", str(statuses[status])) for status in ("valid", "expiring", "expired")
+    about_rows += [(f"Rows {status}", str(statuses[status])) for status in STATUSES
                    if status in statuses]
     about_rows += [(f"Filter: {name}", value) for name, value in list_filter.describe()] or []
     if not list_filter.describe():
