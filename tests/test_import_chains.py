@@ -170,3 +170,22 @@ def test_employee_ids_that_differ_in_case_stay_different_people(tmp_path):
     owners = conn.execute("SELECT p.first_name FROM certifications c JOIN people p ON p.id = c.person_id"
                           " ORDER BY c.id").fetchall()
     assert [row[0] for row in owners] == ["Ana", "Bo"]
+
+
+def test_identity_check_after_preload_names_the_person(tmp_path, monkeypatch):
+    """A row whose employee id and email point at different people is rejected, preloaded or not."""
+    conn = connect(tmp_path / "clash.db")
+    with conn:
+        conn.execute("INSERT INTO people (first_name, last_name, email, employee_id, created_at, updated_at)"
+                     " VALUES ('Ana', 'Test', 'ana@example.org', 'E1', ?, ?)", (STAMP, STAMP))
+    monkeypatch.setattr(_People, "PRELOAD_AFTER", 1)
+    source = tmp_path / "cards.csv"
+    source.write_text("employee_id,email,type,issued,expires\nE1,bo@example.org,BLS,2026-01-05,2028-01-31\n",
+                      encoding="utf-8")
+
+    result = import_records(conn, "tester", str(source), ImportOptions(today=date(2026, 12, 4)))
+    assert result.added == 0
+    assert len(result.rejected) == 1
+    message = result.rejected[0].message
+    assert 'employee id "E1" belongs to #1 Ana Test (E1, ana@example.org)' in message
+    assert 'email "bo@example.org"' in message

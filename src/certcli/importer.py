@@ -66,6 +66,8 @@ PEOPLE_FIELDS = {"employee_id", "email", "first_name", "last_name", "name", "nem
 RECORD_FILE_FIELDS = PEOPLE_FIELDS - {"active"} | {
     "type", "level", "number", "state", "city", "issued", "expires", "notes", "verified_by", "verified_at"}
 DATE_FIELDS = ("issued", "expires")
+# The columns the identity check and its messages read, for the people read all at once.
+_PERSON_LOOKUP = "id, first_name, last_name, email, employee_id, nems_id, active"
 PERSON_COLUMNS = ("employee_id", "email", "nems_id", "first_name", "last_name", "name")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # Rows checked before their records are written together; bounds the memory of a large import.
@@ -209,7 +211,7 @@ class _People:
         self.lookups += 1
         if self.index is None and self.lookups >= self.PRELOAD_AFTER:
             self.index = {"employee_id": {}, "email": {}, "nems_id": {}}
-            for row in self.conn.execute("SELECT * FROM people"):
+            for row in self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people"):
                 self._remember(row)
         if self.index is None:
             return self.conn.execute(f"SELECT * FROM people WHERE {key} = ?", (reference,)).fetchone()
@@ -271,7 +273,8 @@ class _People:
                                    data.get("employee_id"), data.get("nems_id")), groups)
             self.result.people_added += 1
             if self.index is not None:
-                self._remember(self.conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone())
+                self._remember(self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people WHERE id = ?",
+                                                 (person_id,)).fetchone())
         self.cache[signature] = person_id
         return person_id
 
@@ -501,8 +504,8 @@ def import_records(
     # checking them on each insert re-reads a random page of each parent table.
     foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
     conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.execute("BEGIN IMMEDIATE")
         # The catalog is read once, in the transaction: a query per row costs time.
         record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
                                  types={cert_type.code: cert_type for cert_type in all_types(conn)},
