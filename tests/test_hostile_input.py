@@ -499,3 +499,15 @@ def test_random_bytes_import_never_crashes(cli, agency, db_dump, tmp_path, conte
     assert result.exit_code == 1, result.stderr
     assert result.stderr.startswith("Error: "), result.stderr
     assert db_dump() == before
+
+
+def test_long_value_is_cut_in_error_message(ok, cli):
+    """A 1 MB value in a bad cell or option gives a one-line error of readable length."""
+    ok("people", "add", "Ana", "Test", "--employee-id", "E100")
+    huge = "9" * 1_000_000
+    result = cli("add", "E100", "BLS", "--issued", huge)
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert len(message) < 600
+    assert "(1,000,000 characters)" in message
+    assert '"' + "9" * 100 + '..."' in message

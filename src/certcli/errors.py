@@ -7,6 +7,7 @@ The core never prints: it raises one of these, and the CLI turns it into a singl
 from __future__ import annotations
 
 import enum
+import re
 
 
 class ExitCode(enum.IntEnum):
@@ -26,12 +27,23 @@ class ExitCode(enum.IntEnum):
     BROKEN_PIPE = 141
 
 
+# A quoted value longer than this is cut in messages: a 1 MB cell must not become a 1 MB line.
+MAX_QUOTED = 120
+_LONG_QUOTE = re.compile('"([^"]{%d,})"' % (MAX_QUOTED + 1))
+
+
+def _shorten_quote(match: re.Match) -> str:
+    value = match.group(1)
+    return f'"{value[:MAX_QUOTED - 20]}..." ({len(value):,} characters)'
+
+
 class CertcliError(Exception):
     """Base class of every error a user can cause; `message` quotes the value, `hint` the fix."""
 
     exit_code = ExitCode.ERROR
 
     def __init__(self, message: str, hint: str | None = None, field: str | None = None):
+        message = _LONG_QUOTE.sub(_shorten_quote, message)
         super().__init__(message)
         self.message = message
         self.hint = hint
