@@ -189,3 +189,26 @@ def test_identity_check_after_preload_names_the_person(tmp_path, monkeypatch):
     message = result.rejected[0].message
     assert 'employee id "E1" belongs to #1 Ana Test (E1, ana@example.org)' in message
     assert 'email "bo@example.org"' in message
+
+
+def test_reimport_moving_expiration_never_makes_a_cycle(tmp_path):
+    """Rows that extend an older card past a newer one and back leave links in one direction."""
+    conn = build_database(tmp_path / "cycle.db", [], [])
+    first_file, later_file, back_file = (tmp_path / name for name in ("a.csv", "b.csv", "c.csv"))
+    header = "employee_id,type,number,issued,expires\n"
+    first_file.write_text(header + "E1,BLS,0000001,2016-05-12,2018-05-31\nE1,BLS,0000002,2018-04-15,2020-04-30\n",
+                          encoding="utf-8")
+    later_file.write_text(header + "E1,BLS,0000001,2016-05-12,2021-05-31\n", encoding="utf-8")
+    back_file.write_text(header + "E1,BLS,0000001,2016-05-12,2018-05-31\n", encoding="utf-8")
+    options = ImportOptions(today=date(2026, 12, 4))
+
+    def links():
+        return [tuple(row) for row in conn.execute("SELECT number, previous_id, is_current FROM certifications"
+                                                    " ORDER BY id")]
+
+    import_records(conn, "tester", str(first_file), options)
+    assert links() == [("0000001", None, 0), ("0000002", 1, 1)]
+    assert import_records(conn, "tester", str(later_file), options).updated == 1
+    assert links() == [("0000001", 2, 1), ("0000002", None, 0)]
+    assert import_records(conn, "tester", str(back_file), options).updated == 1
+    assert links() == [("0000001", None, 0), ("0000002", 1, 1)]

@@ -366,3 +366,23 @@ def test_restore_of_existing_record_is_error(cli, ok, crew, db_dump):
 
     assert_one_error_line(result, f"#{record_id}")
     assert db_dump() == before
+
+
+def test_edit_moving_expiration_never_makes_a_cycle(ok, crew, db_path):
+    """Two BLS cards; extending the older one past the newer, then back, keeps one direction of renewal."""
+    import sqlite3
+
+    first = int(ok("add", "E100", "BLS", "--issued", "2016-05-12", "--expires", "2018-05-31").stdout)
+    second = int(ok("renew", first, "--issued", "2018-04-15", "--expires", "2020-04-30").stdout)
+
+    def links():
+        with sqlite3.connect(db_path) as conn:
+            return dict(conn.execute("SELECT id, previous_id FROM certifications ORDER BY id"))
+
+    assert links() == {first: None, second: first}
+    ok("edit", first, "--expires", "2021-05-31")
+    assert links() == {first: second, second: None}
+    ok("edit", first, "--expires", "2018-05-31")
+    assert links() == {first: None, second: first}
+    shown = ok("show", "E100").stdout
+    assert f"renews #{second}" not in shown

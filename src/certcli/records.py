@@ -257,7 +257,7 @@ def update_current(conn: sqlite3.Connection, person_id: int, type_code: str) -> 
 
 
 def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -> None:
-    """Recompute current records and chain links for many (person, type) pairs in three statements."""
+    """Recompute current records and chain links for many (person, type) pairs in four statements."""
     if not pairs:
         return
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched_pairs (person_id INTEGER, type_code TEXT,"
@@ -272,6 +272,19 @@ def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -
             FROM temp.touched_pairs t CROSS JOIN certifications c USING (person_id, type_code))
         UPDATE certifications SET is_current = (ranked.rank = 1)
         FROM ranked WHERE certifications.id = ranked.id AND certifications.is_current != (ranked.rank = 1)
+        """
+    )
+    # A link to a record that is not earlier in period order (an edit moved it) is dropped
+    # here and made again below, so two records never renew each other.
+    conn.execute(
+        """
+        WITH ordered AS (
+            SELECT c.id, c.previous_id, row_number() OVER (PARTITION BY c.person_id, c.type_code
+                ORDER BY coalesce(c.expires, '9999-12-31'), c.issued, c.id) AS position
+            FROM temp.touched_pairs t CROSS JOIN certifications c USING (person_id, type_code))
+        UPDATE certifications SET previous_id = NULL
+        FROM ordered AS later JOIN ordered AS earlier ON earlier.id = later.previous_id
+        WHERE certifications.id = later.id AND earlier.position >= later.position
         """
     )
     conn.execute(
@@ -289,15 +302,25 @@ def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -
 
 
 def link_chain(conn: sqlite3.Connection, person_id: int, type_code: str) -> None:
-    """Link each unlinked record of (person, type) to the record before it in period order."""
+    """Link each record of (person, type) without a valid link to the record before it in period order.
+
+    A link is valid when it points to an earlier record of the chain; a renewal may skip
+    records. A link to a record that an edit moved after this one would let two records
+    renew each other, so it is replaced.
+    """
     rows = conn.execute(
         "SELECT id, previous_id FROM certifications WHERE person_id = ? AND type_code = ?"
         " ORDER BY coalesce(expires, '9999-12-31'), issued, id",
         (person_id, type_code),
     ).fetchall()
-    for earlier, later in zip(rows, rows[1:]):
-        if later["previous_id"] is None:
-            conn.execute("UPDATE certifications SET previous_id = ? WHERE id = ?", (earlier["id"], later["id"]))
+    position = {row["id"]: index for index, row in enumerate(rows)}
+    for index, row in enumerate(rows):
+        previous = row["previous_id"]
+        if previous is not None and position.get(previous, -1) < index:
+            continue
+        target = rows[index - 1]["id"] if index else None
+        if previous != target:
+            conn.execute("UPDATE certifications SET previous_id = ? WHERE id = ?", (target, row["id"]))
 
 
 def insert_record(conn: sqlite3.Connection, actor: str, record: dict, *, action: str = "add",
