@@ -773,3 +773,36 @@ def test_process_exit_codes(run_certcli, station, one_bad_row):
     assert partial.returncode == 4, partial.stderr
     assert strict.stdout == ""
     assert partial.stdout == ""
+
+
+def test_round_trip_keeps_incomplete_legacy_record(cli, ok, station, tmp_path):
+    """A stored NREMT record without a city (legacy data) exports and imports back unchanged."""
+    ok("add", "E300", "NREMT", "--level", "EMT", "--number", "E7654321", "--state", "OH", "--issued", "2025-02-01",
+       "--allow-incomplete")
+    exported = tmp_path / "all.csv"
+    ok("export", "--history", "--include-inactive", "-o", exported)
+
+    result = cli("import", exported)
+    assert result.exit_code == 0, result.stderr
+    added, updated, unchanged, rejected = map(int, SUMMARY.search(result.stderr).groups())
+    assert (added, updated, rejected) == (0, 0, 0)
+    assert unchanged == len(csv_rows(exported.read_text(encoding="utf-8-sig")))
+    assert "stored without it" not in result.stderr
+
+
+def test_row_naming_stored_record_needs_no_required_columns(cli, station, db_path, tmp_path):
+    """A file without level, state and city columns may still update a stored NREMT record."""
+    source = tmp_path / "expires.csv"
+    source.write_text("employee_id,type,number,issued,expires\nE100,NREMT,M0123456,2025-03-15,2027-06-30\n",
+                      encoding="utf-8")
+    result = cli("import", source)
+    assert result.exit_code == 0, result.stderr
+    assert SUMMARY.search(result.stderr).groups() == ("0", "1", "0", "0")
+    assert query(db_path, "SELECT expires FROM certifications WHERE number = 'M0123456' AND issued = '2025-03-15'") \
+        == [("2027-06-30",)]
+
+    new_card = tmp_path / "new.csv"
+    new_card.write_text("employee_id,type,number,issued\nE100,NREMT,M0999999,2026-04-01\n", encoding="utf-8")
+    rejected = cli("import", new_card)
+    assert rejected.exit_code == 1
+    assert "column level: NREMT requires level" in rejected.stderr

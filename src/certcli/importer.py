@@ -32,6 +32,7 @@ from certcli.records import (
     build_record,
     edit_certification,
     fingerprint,
+    incomplete_warning,
     update_current_bulk,
 )
 from certcli.tabular import ReadOptions, Table, cell_date, cell_text, open_table
@@ -509,7 +510,7 @@ def import_records(
         # The catalog is read once, in the transaction: a query per row costs time.
         record_options = Options(options.date_format, options.allow_number, options.allow_incomplete,
                                  types={cert_type.code: cert_type for cert_type in all_types(conn)},
-                                 expires_optional=True, today=options.today)
+                                 expires_optional=True, today=options.today, defer_incomplete=True)
         writer = _RecordWriter(conn, actor, now)
         batch: list[_Row] = []
         for count, (number, values) in enumerate(table.rows, start=1):
@@ -622,9 +623,13 @@ def _write_row(conn, actor, row: _Row, writer: _RecordWriter, people, present, r
     if record.pop("expires_missing", False):
         raise InvalidValue(f"{row.type_code} has no validity rule, so the expiration date is needed",
                            "Fill the expires column (or write never)", field="expires")
+    warnings = row.warnings
+    for required in record.pop("incomplete", []):
+        warning = incomplete_warning(record_options.types[row.type_code], required, record_options.allow_incomplete)
+        warnings.append(warning.removeprefix("Warning: "))
     record["person_id"] = person_id if person_id is not None else people.find(row.data)
     writer.add(record, row.verified_by, row.verified_at)
-    return "added", row.warnings
+    return "added", warnings
 
 
 def _verification(data: dict, issued: str) -> tuple[str | None, str | None]:

@@ -64,6 +64,9 @@ class Options:
     expires_optional: bool = False
     # The day status is computed for; an issued date after it gets a warning.
     today: date | None = None
+    # List missing required fields in record["incomplete"] instead of raising or warning,
+    # because import decides only after looking for a stored record with the same key.
+    defer_incomplete: bool = False
 
 
 def status_of(expires: str | None, today: date, window_days: int) -> str:
@@ -210,17 +213,29 @@ def build_record(
     expires = date.fromisoformat(record["expires"]) if record.get("expires") else None
     _with_field("expires", check_period, issued, expires)
 
-    labels = {"level": "--level", "number": "--number", "state": "--state", "city": "--city"}
     for required in cert_type.required_fields:
-        if not record.get(required) and options.allow_incomplete:
-            messages.append(f"Warning: {cert_type.code} requires {required}; stored without it (--allow-incomplete)")
-        elif not record.get(required):
-            raise InvalidValue(
-                f"{cert_type.code} requires {required}",
-                f"Give it with {labels.get(required, required)}",
-                field=required,
-            )
+        if record.get(required):
+            continue
+        if base is not None and not base.get(required):
+            # Legacy data stored without it: an edit of another field is not blocked.
+            messages.append(f"Warning: {cert_type.code} requires {required}; record still lacks it")
+        elif options.defer_incomplete:
+            record.setdefault("incomplete", []).append(required)
+        else:
+            messages.append(incomplete_warning(cert_type, required, options.allow_incomplete))
     return record, cert_type, messages
+
+
+def incomplete_warning(cert_type: CertType, required: str, allow_incomplete: bool) -> str:
+    """Return the warning for a new record stored without a required field, or raise InvalidValue."""
+    if not allow_incomplete:
+        labels = {"level": "--level", "number": "--number", "state": "--state", "city": "--city"}
+        raise InvalidValue(
+            f"{cert_type.code} requires {required}",
+            f"Give it with {labels.get(required, required)}",
+            field=required,
+        )
+    return f"Warning: {cert_type.code} requires {required}; stored without it (--allow-incomplete)"
 
 
 def _check_natural_key(conn: sqlite3.Connection, record: dict, own_id: int | None = None) -> None:
