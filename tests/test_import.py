@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from certcli.cli import app
 
 TODAY = "2026-12-04"
-SUMMARY = re.compile(r"(\d+) (?:added|would add), (\d+) updated, (\d+) unchanged, (\d+) rejected")
+SUMMARY = re.compile(r"(\d+) (?:added|would add), (\d+) (?:would be )?updated, (\d+) unchanged, (\d+) rejected")
 # A note with a comma, quotes and a line break: the CSV writer must quote it, and the
 # reader must keep it as one cell.
 TRICKY_NOTE = 'Card scanned, "front" only\nback page missing'
@@ -410,7 +410,7 @@ def test_dry_run_writes_nothing(cli, station, db_dump, tmp_path):
     result = cli("import", source, "--dry-run")
 
     assert result.exit_code == 0, result.stderr
-    assert "Dry run, nothing written: 2 would add, 0 updated, 0 unchanged, 0 rejected" in result.stderr
+    assert "Dry run, nothing written: 2 would add, 0 would be updated, 0 unchanged, 0 rejected" in result.stderr
     assert db_dump() == before
 
 
@@ -806,3 +806,54 @@ def test_row_naming_stored_record_needs_no_required_columns(cli, station, db_pat
     rejected = cli("import", new_card)
     assert rejected.exit_code == 1
     assert "column level: NREMT requires level" in rejected.stderr
+
+
+def test_reimported_reject_file_keeps_one_error_column(cli, station, one_bad_row, tmp_path):
+    """Importing a reject file again replaces its line and error columns instead of adding more."""
+    cli("import", one_bad_row, "--skip-invalid")
+    first_rejects = one_bad_row.parent / "records.csv.rejects.csv"
+    second_rejects = tmp_path / "again.csv"
+
+    result = cli("import", first_rejects, "--skip-invalid", "--rejects", second_rejects)
+
+    assert result.exit_code == 4, result.stderr
+    header = second_rejects.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header.count("line") == 1
+    assert header.count("error") == 1
+    assert header[-2:] == ["line", "error"]
+    assert csv_rows(second_rejects.read_text(encoding="utf-8"))[0]["line"] == "2"
+
+
+def test_spaces_around_person_columns_are_ignored(cli, station, db_path, tmp_path):
+    source = tmp_path / "spaces.csv"
+    source.write_text('employee_id,first_name,last_name,type,issued,expires\n" E100 ", Ana , Test ,ACLS,'
+                      "2026-01-05,2028-01-31\n", encoding="utf-8")
+
+    result = cli("import", source, "--create-people")
+
+    assert result.exit_code == 0, result.stderr
+    assert query(db_path, "SELECT p.employee_id FROM certifications c JOIN people p ON p.id = c.person_id"
+                          " WHERE c.type_code = 'ACLS' AND c.issued = '2026-01-05'") == [("E100",)]
+
+
+def test_people_import_reads_last_comma_first(ok, station, db_path, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text('name,employee_id\n"Doe, Jane",E900\n', encoding="utf-8")
+
+    ok("people", "import", roster)
+
+    assert query(db_path, "SELECT first_name, last_name FROM people WHERE employee_id = 'E900'") == [("Jane", "Doe")]
+
+
+def test_dry_run_warnings_say_would(cli, station, tmp_path):
+    """A dry run that changes a verified card's city says the verification would be cleared."""
+    source = tmp_path / "level.csv"
+    source.write_text("employee_id,type,number,issued,city\nE100,BLS,0012345,2025-01-10,Dayton\n",
+                      encoding="utf-8")
+
+    result = cli("import", source, "--dry-run")
+
+    assert result.exit_code == 0, result.stderr
+    assert "0 would add, 1 would be updated" in result.stderr
+    assert "would no longer be verified" in result.stderr
+    assert "is no longer verified" not in result.stderr

@@ -380,3 +380,9 @@ def test_list_colour_on_terminal_keeps_escape_codes(ok, markup_people, pretend_t
     assert "\x1b[33mexpiring\x1b[0m" in table
     assert "Escape, Eve\\x1b[31m" in table
     assert "Eve\x1b[31m" not in table
+
+
+def test_negative_limit_is_usage_error(cli):
+    result = cli("list", "--limit", "-5")
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr

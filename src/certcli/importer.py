@@ -164,9 +164,9 @@ class ImportResult:
     location: str = "line"
 
     def summary(self, dry_run: bool = False) -> str:
-        verb = "would add" if dry_run else "added"
-        text = (f"{self.added} {verb}, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{len(self.rejected)} rejected")
+        would = "would be " if dry_run else ""
+        text = (f"{self.added} {'would add' if dry_run else 'added'}, {self.updated} {would}updated, "
+                f"{self.unchanged} unchanged, {len(self.rejected)} rejected")
         if self.people_added:
             text += f"; {self.people_added} people {'would be ' if dry_run else ''}added"
         return text
@@ -180,6 +180,8 @@ def _row_dict(fields: list[str | None], values: list, headers: list[str], epoch)
             continue
         columns[name] = header
         if type(value) is str:  # every CSV cell, and most XLSX text cells
+            if name in PEOPLE_FIELDS:
+                value = value.strip()  # " E100 " names E100
             data[name] = value if value and not value.isspace() else None
             continue
         if name in DATE_FIELDS:
@@ -234,13 +236,7 @@ class _People:
         cached = self.cache.get(signature)
         if cached is not None:
             return cached
-        first, last = data.get("first_name"), data.get("last_name")
-        if not (first and last) and data.get("name"):
-            name = data["name"]
-            if "," in name:
-                last, _, first = (part.strip() for part in name.partition(","))
-            else:
-                first, _, last = name.rpartition(" ")
+        first, last = _names(data)
         references = [(key, data[key]) for key in ("employee_id", "email", "nems_id") if data.get(key)]
         if first and last:
             references.append(("name", f"{first} {last}"))
@@ -427,6 +423,18 @@ class _RecordWriter:
         update_current_bulk(self.conn, stale)
 
 
+def _names(data: dict) -> tuple[str | None, str | None]:
+    """Return (first, last) from the name columns; a full name may be "First Last" or "Last, First"."""
+    first, last = data.get("first_name"), data.get("last_name")
+    if not (first and last) and data.get("name"):
+        name = data["name"].strip()
+        if "," in name:
+            last, _, first = (part.strip() for part in name.partition(","))
+        else:
+            first, _, last = name.rpartition(" ")
+    return first, last
+
+
 def _same_text(left: str | None, right: str | None) -> bool:
     if left == right:
         return True
@@ -533,6 +541,9 @@ def import_records(
                 "source": source, "added_ids": writer.added_ids, "rows_rejected": len(result.rejected)})
         if options.dry_run or (result.rejected and not options.skip_invalid):
             conn.execute("ROLLBACK")
+            # Nothing was written, so no verification was cleared either.
+            result.warnings = [warning.replace(" is no longer verified", " would no longer be verified")
+                               for warning in result.warnings]
         else:
             conn.execute("COMMIT")
     except BaseException:
@@ -679,12 +690,16 @@ def write_rejects(path: Path, result: ImportResult) -> None:
     A new file is created readable by its owner only (0600), like exports, because it contains
     personal data.
     """
+    # The line and error columns of an earlier reject file are replaced, not repeated.
+    kept = [index for index, header in enumerate(result.headers)
+            if normalize_header(header) not in ("line", "row", "error")]
     with open(path, "w", newline="", encoding="utf-8", opener=_private_opener) as stream:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(result.headers + [result.location, "error"])
+        writer.writerow([result.headers[index] for index in kept] + [result.location, "error"])
         for problem in result.rejected:
             values = ["" if value is None else cell_text(value) for value in problem.values]
-            writer.writerow(values + [problem.number, problem.describe(result.location)])
+            values += [""] * (len(result.headers) - len(values))
+            writer.writerow([values[index] for index in kept] + [problem.number, problem.describe(result.location)])
 
 
 def import_people(
@@ -728,9 +743,7 @@ def import_people(
 
 
 def _import_person(conn, actor, data, edit_person) -> str:
-    first, last = data.get("first_name"), data.get("last_name")
-    if not (first and last) and data.get("name"):
-        first, _, last = data["name"].rpartition(" ")
+    first, last = _names(data)
     groups = [part.strip() for part in re.split(r"[;,]", data.get("groups") or "") if part.strip()]
     active = None
     if data.get("active") is not None:

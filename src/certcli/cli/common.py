@@ -173,7 +173,7 @@ FailIfFoundOption = Annotated[
 ]
 LimitOption = Annotated[
     int,
-    typer.Option("--limit", help="Rows shown in a table on a terminal (0 for all); machine formats are never cut."),
+    typer.Option("--limit", min=0, metavar="<int>", help="Rows shown in a table on a terminal (0 for all); machine formats are never cut."),
 ]
 
 
