@@ -207,6 +207,7 @@ class _People:
         self.conn, self.actor, self.create, self.result = conn, actor, create, result
         self.cache: dict[tuple, int] = {}
         self.lookups = 0
+        self.warnings: list[str] = []  # about people just created, for the row that created them
         self.index: dict[str, dict[str, sqlite3.Row]] | None = None
 
     def _lookup(self, key: str, reference: str) -> sqlite3.Row | None:
@@ -265,10 +266,18 @@ class _People:
             if not (first and last):
                 raise InvalidValue(f'no person with {key.replace("_", " ")} "{reference}", and no name to '
                                    "create them with", "Fill first_name and last_name", field="name") from None
+            namesakes = self.conn.execute(
+                f"SELECT {_PERSON_LOOKUP} FROM people WHERE first_name = ? COLLATE NOCASE"
+                " AND last_name = ? COLLATE NOCASE ORDER BY id", (" ".join(first.split()), " ".join(last.split())),
+            ).fetchall()
             groups = [part for part in re.split(r"[;,]", data.get("groups") or "") if part.strip()]
             person_id = add_person(self.conn, self.actor, PersonInput(first, last, data.get("email"),
                                    data.get("employee_id"), data.get("nems_id")), groups)
             self.result.people_added += 1
+            if namesakes:
+                self.warnings.append(
+                    f"added {first} {last} as a new person, but {'; '.join(map(describe, namesakes))} has the "
+                    "same name: check the row's employee id and email")
             if self.index is not None:
                 self._remember(self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people WHERE id = ?",
                                                  (person_id,)).fetchone())
@@ -508,11 +517,6 @@ def import_records(
     # into 1,000,000 records (docs/benchmarks.md).
     cache_size = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-    # Every id the import writes comes from a row it reads or writes inside its own write
-    # transaction (people, types, the records it links), so foreign keys cannot break;
-    # checking them on each insert re-reads a random page of each parent table.
-    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
-    conn.execute("PRAGMA foreign_keys = OFF")
     try:
         conn.execute("BEGIN IMMEDIATE")
         # The catalog is read once, in the transaction: a query per row costs time.
@@ -552,7 +556,6 @@ def import_records(
         raise
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        conn.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
     return result
 
 
@@ -638,7 +641,11 @@ def _write_row(conn, actor, row: _Row, writer: _RecordWriter, people, present, r
     for required in record.pop("incomplete", []):
         warning = incomplete_warning(record_options.types[row.type_code], required, record_options.allow_incomplete)
         warnings.append(warning.removeprefix("Warning: "))
-    record["person_id"] = person_id if person_id is not None else people.find(row.data)
+    if person_id is None:
+        person_id = people.find(row.data)
+        warnings += people.warnings
+        people.warnings = []
+    record["person_id"] = person_id
     writer.add(record, row.verified_by, row.verified_at)
     return "added", warnings
 
