@@ -620,6 +620,30 @@ def test_cp1252_file_with_encoding(cli, station, db_path, tmp_path):
     assert query(db_path, "SELECT notes FROM certifications WHERE number = 'C1'") == [("café card – renewed",)]
 
 
+def test_utf16_unicode_text_file(cli, station, db_path, tmp_path):
+    """Excel's "Unicode Text": UTF-16 with a byte-order mark, tab-delimited."""
+    source = tmp_path / "unicode.txt"
+    source.write_bytes("\r\n".join(line.replace(",", "\t") for line in CP1252_LINES).encode("utf-16"))
+
+    result = cli("import", source)
+
+    assert result.exit_code == 0, result.stderr
+    assert query(db_path, "SELECT notes FROM certifications WHERE number = 'C1'") == [("café card – renewed",)]
+
+
+def test_utf16_without_mark_needs_encoding(cli, station, db_path, tmp_path):
+    source = tmp_path / "unicode.csv"
+    source.write_bytes("\r\n".join(CP1252_LINES).encode("utf-16-le"))
+
+    refused = cli("import", source)
+    assert refused.exit_code == 1
+    assert "--encoding utf-16" in refused.stderr
+
+    result = cli("import", source, "--encoding", "utf-16-le")
+    assert result.exit_code == 0, result.stderr
+    assert query(db_path, "SELECT count(*) FROM certifications WHERE number = 'C1'") == [(1,)]
+
+
 def test_import_from_stdin(cli, station, db_path):
     result = cli("import", "-", input="employee_id,type,number,issued\nE300,BLS,0000042,2025-01-10\n")
 
@@ -857,3 +881,17 @@ def test_dry_run_warnings_say_would(cli, station, tmp_path):
     assert "0 would add, 1 would be updated" in result.stderr
     assert "would no longer be verified" in result.stderr
     assert "is no longer verified" not in result.stderr
+
+
+def test_create_people_warns_about_namesake(cli, station, db_path, tmp_path):
+    """A mistyped employee id with an existing member's name creates a person, with a warning."""
+    source = tmp_path / "typo.csv"
+    source.write_text("employee_id,first_name,last_name,type,issued,expires\n"
+                      "E1000,Ana,Test,ACLS,2026-01-05,2028-01-31\n", encoding="utf-8")
+
+    result = cli("import", source, "--create-people")
+
+    assert result.exit_code == 0, result.stderr
+    assert "line 2: added Ana Test as a new person, but #1 Ana Test (E100, ana@example.org) has the same name" \
+        in result.stderr
+    assert query(db_path, "SELECT count(*) FROM people WHERE first_name = 'Ana' AND last_name = 'Test'") == [(2,)]

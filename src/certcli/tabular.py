@@ -59,8 +59,11 @@ def open_table(source: str, options: ReadOptions) -> Table:
 
 
 def _decode(data: bytes, source: str, encoding: str | None) -> str:
-    if b"\x00" in data[:4096]:
-        raise InvalidValue(f'cannot read "{source}": it is a binary file, not CSV', "Import a .csv or .xlsx file")
+    if encoding is None and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"  # Excel's "Unicode Text", with its byte-order mark
+    if encoding is None and b"\x00" in data[:4096]:
+        raise InvalidValue(f'cannot read "{source}": it is a binary file, not CSV',
+                           "Import a .csv or .xlsx file; for UTF-16 text without a byte-order mark pass --encoding utf-16")
     try:
         return data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as error:
