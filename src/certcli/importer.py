@@ -14,6 +14,8 @@ Contract (the README documents it for users):
 from __future__ import annotations
 
 import csv
+import itertools
+import operator
 import os
 import re
 import sqlite3
@@ -33,7 +35,6 @@ from certcli.records import (
     edit_certification,
     fingerprint,
     incomplete_warning,
-    update_current_bulk,
 )
 from certcli.tabular import ReadOptions, Table, cell_date, cell_text, open_table
 
@@ -285,6 +286,7 @@ class _People:
         return person_id
 
 
+_BY_PAIR_COLUMNS = operator.itemgetter(0, 1)
 # The position of is_current in the rows `_RecordWriter.add` queues: id, the record fields, previous_id.
 _IS_CURRENT = 1 + len(RECORD_FIELDS) + 1
 
@@ -292,12 +294,11 @@ _IS_CURRENT = 1 + len(RECORD_FIELDS) + 1
 class _Chain:
     """What the import knows of one (person, type) pair: its current record, and whether to rank it again."""
 
-    __slots__ = ("latest", "row", "linked", "rebuild", "changed")
+    __slots__ = ("latest", "row", "rebuild", "changed")
 
     def __init__(self) -> None:
         self.latest: tuple[str, str, int] | None = None  # (expires, issued, id) of the current record
         self.row: list | None = None  # the current record's row while it waits to be inserted
-        self.linked: list[int] = []  # records this import added with a previous_id
         self.rebuild = False
         self.changed = False  # the import added or edited a record of the pair
 
@@ -308,7 +309,7 @@ class _RecordWriter:
     A new record that is the latest of its pair (the usual case: a renewal) becomes current
     and links to the record that was current. A pair where the file adds a record before the
     latest one, edits a stored record, or whose stored flags disagree with the period order
-    is ranked once at the end with `update_current_bulk`. Either way the result is the same
+    is ranked once at the end (`_rank`). Either way the result is the same
     as ranking every record of the pair, without ranking the pairs the import does not touch.
     """
 
@@ -323,6 +324,9 @@ class _RecordWriter:
         self.demoted: list[int] = []
         self.added_ids: list[int] = []
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM certifications").fetchone()[0]
+        self.first_id = self.next_id  # the first id this import gives
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_pairs (person_id INTEGER, type_code TEXT,"
+                     " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
 
     def load(self, rows: list[_Row]) -> None:
         """Read the stored records of the pairs the batch's rows touch first, in one query."""
@@ -332,8 +336,6 @@ class _RecordWriter:
             return
         for pair in pairs:
             self.chains[pair] = _Chain()
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_pairs (person_id INTEGER, type_code TEXT,"
-                          " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
         self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
         current: dict[tuple[int, str], list[int]] = {}
         stored = self.conn.execute(
@@ -387,7 +389,6 @@ class _RecordWriter:
                     chain.row[_IS_CURRENT] = 0
                 else:
                     self.demoted.append(previous_id)
-                chain.linked.append(record_id)
             chain.latest, is_current = period, 1
         values = [record.get(name) for name in RECORD_FIELDS]
         verified_fingerprint = fingerprint(dict(zip(RECORD_FIELDS, values)), []) if verified_by else None
@@ -425,11 +426,37 @@ class _RecordWriter:
         self.flush()
         self.conn.executemany("UPDATE certifications SET is_current = 0 WHERE id = ?",
                               [(record_id,) for record_id in sorted(self.demoted)])
-        stale = {pair for pair, chain in self.chains.items() if chain.rebuild and chain.changed}
-        # The bulk pass links only records without a link; these were linked when added.
-        self.conn.executemany("UPDATE certifications SET previous_id = NULL WHERE id = ?",
-                              [(record_id,) for pair in stale for record_id in self.chains[pair].linked])
-        update_current_bulk(self.conn, stale)
+        self._rank(sorted(pair for pair, chain in self.chains.items() if chain.rebuild and chain.changed))
+
+    def _rank(self, pairs: list[tuple[int, str]]) -> None:
+        """Mark the latest record of each pair current and give each record a valid link.
+
+        The result equals `update_current_bulk` after plain inserts: a stored link to an
+        earlier record stays, and any other record links to the record before it in period
+        order. This import's own links are made again, because a card older than the current
+        one may now sit between. Only rows that change are written.
+        """
+        if not pairs:
+            return
+        self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
+        rows = self.conn.execute(
+            "SELECT c.person_id, c.type_code, c.id, c.previous_id, c.is_current FROM temp.import_pairs p"
+            " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
+            " ORDER BY c.person_id, c.type_code, coalesce(c.expires, '9999-12-31'), c.issued, c.id"
+        ).fetchall()
+        self.conn.execute("DELETE FROM temp.import_pairs")
+        changes = []
+        for _, group in itertools.groupby(rows, key=_BY_PAIR_COLUMNS):
+            chain = list(group)
+            position = {row[2]: index for index, row in enumerate(chain)}
+            for index, (_, _, record_id, previous_id, is_current) in enumerate(chain):
+                link = previous_id if record_id < self.first_id else None
+                if link is None or position.get(link, -1) >= index:
+                    link = chain[index - 1][2] if index else None
+                current = int(index == len(chain) - 1)
+                if (link, current) != (previous_id, is_current):
+                    changes.append((link, current, record_id))
+        self.conn.executemany("UPDATE certifications SET previous_id = ?, is_current = ? WHERE id = ?", changes)
 
 
 def _names(data: dict) -> tuple[str | None, str | None]:
