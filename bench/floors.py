@@ -3,7 +3,8 @@
 Each subcommand runs as its own process, like certcli, and does only what the result needs.
 The reports are one SQL query over certcli's schema, written out with the csv module or
 openpyxl. `export` writes certcli's cells with their styles, and `export-plain` writes the
-values only. The import inserts the rows of a CSV file with executemany in one transaction.
+values only. The import inserts the rows of a CSV file with executemany in one transaction;
+`import-fk` does the same with foreign keys on, as certcli's connections have them.
 Nothing is validated and no audit event is written, so the time above a floor is what
 certcli adds.
 
@@ -12,6 +13,7 @@ certcli adds.
     python bench/floors.py export DB TODAY OUT.xlsx
     python bench/floors.py export-plain DB TODAY OUT.xlsx
     python bench/floors.py import DB FILE.csv
+    python bench/floors.py import-fk DB FILE.csv
 """
 
 from __future__ import annotations
@@ -156,9 +158,11 @@ def export_xlsx_plain(db: str, today: str, path: str) -> int:
     return count
 
 
-def import_csv(db: str, path: str) -> int:
+def import_csv(db: str, path: str, foreign_keys: bool = False) -> int:
     """Insert the file's rows (IMPORT_HEADER layout) as new records, in one transaction."""
     conn = sqlite3.connect(db, isolation_level=None)
+    if foreign_keys:
+        conn.execute("PRAGMA foreign_keys = ON")
     people = dict(conn.execute("SELECT employee_id, id FROM people"))
     now = "2026-12-04T12:00:00Z"
     with open(path, newline="", encoding="utf-8") as stream:
@@ -175,7 +179,12 @@ def import_csv(db: str, path: str) -> int:
     return len(rows)
 
 
+def import_csv_foreign_keys(db: str, path: str) -> int:
+    return import_csv(db, path, foreign_keys=True)
+
+
 COMMANDS = {"list": list_expiring, "missing": missing, "export": export_xlsx, "export-plain": export_xlsx_plain,
+            "import-fk": import_csv_foreign_keys,
             "import": import_csv}
 
 
