@@ -289,3 +289,21 @@ def test_check_on_example_agency_reports_planted_errors(ok, cli):
         ("Acosta, Gideon", "STATE_EMS", "number on two people"),
         ("Juárez, Rafael", "NREMT", "missing city"),
     ]
+
+
+def test_log_of_person_and_record_includes_their_import(ok, agency, tmp_path):
+    """A record added by `import` shows that import in `log --record` and `log --person`."""
+    source = tmp_path / "cards.csv"
+    source.write_text("employee_id,type,issued,expires\nE300,ACLS,2026-01-05,2028-01-31\n", encoding="utf-8")
+    ok("import", source)
+    imported = json.loads(ok("list", "--person", "E300", "--format", "json").stdout)
+    record_id = next(row["id"] for row in imported if row["type"] == "ACLS")
+
+    by_record = list(csv.DictReader(io.StringIO(ok("log", "--record", record_id, "--format", "csv").stdout)))
+    assert [row["action"] for row in by_record] == ["import"]
+    by_person = [row["action"] for row in csv.DictReader(io.StringIO(
+        ok("log", "--person", "E300", "--format", "csv").stdout))]
+    assert by_person == ["person-add", "import"]
+    others = [row["action"] for row in csv.DictReader(io.StringIO(
+        ok("log", "--person", "E200", "--format", "csv").stdout))]
+    assert "import" not in others

@@ -75,12 +75,17 @@ class LogFilter:
 def query_events(conn: sqlite3.Connection, log_filter: LogFilter):
     """Yield events matching the filter, oldest first, as dicts with parsed before/after."""
     clauses, parameters = [], []
+    # An import writes one event for all the records it adds, listing their ids in
+    # after.added_ids, so a person's or a record's history includes the imports that added them.
     if log_filter.person_id is not None:
-        clauses.append("person_id = ?")
-        parameters.append(log_filter.person_id)
+        clauses.append("(person_id = ? OR (action = 'import' AND EXISTS (SELECT 1 FROM json_each(events.after,"
+                       " '$.added_ids') AS added JOIN certifications c ON c.id = added.value"
+                       " WHERE c.person_id = ?)))")
+        parameters += [log_filter.person_id, log_filter.person_id]
     if log_filter.certification_id is not None:
-        clauses.append("certification_id = ?")
-        parameters.append(log_filter.certification_id)
+        clauses.append("(certification_id = ? OR (action = 'import' AND EXISTS (SELECT 1 FROM"
+                       " json_each(events.after, '$.added_ids') AS added WHERE added.value = ?)))")
+        parameters += [log_filter.certification_id, log_filter.certification_id]
     if log_filter.actor:
         clauses.append("actor = ?")
         parameters.append(log_filter.actor)
