@@ -107,7 +107,7 @@ def test_import_matches_ranking_every_touched_pair(tmp_path_factory, monkeypatch
     assert imported == records(oracle)
 
 
-def test_import_keeps_one_current_record_when_rows_edit_and_add(tmp_path, monkeypatch):
+def test_edit_and_add_keep_one_current(tmp_path, monkeypatch):
     """A row that changes a stored card's expiration, next to renewals of the same pair."""
     monkeypatch.setattr("certcli.importer.BATCH_ROWS", 2)
     stored = [("E1", "BLS", 0, 0, 20), ("E1", "BLS", 1, 20, 20)]
@@ -154,7 +154,7 @@ def test_people_lookup_after_preload_matches_queries(tmp_path, monkeypatch):
     assert [tuple(row) for row in stored] == [("e1", "ACLS"), ("E1", "BLS")]
 
 
-def test_employee_ids_that_differ_in_case_stay_different_people(tmp_path):
+def test_employee_id_case_is_significant(tmp_path):
     """Employee ids compare exactly in the database; the import's cache of lookups must agree."""
     conn = connect(tmp_path / "ids.db")
     with conn:

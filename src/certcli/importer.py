@@ -292,7 +292,7 @@ _IS_CURRENT = 1 + len(RECORD_FIELDS) + 1
 
 
 class _Chain:
-    """What the import knows of one (person, type) pair: its current record, and whether to rank it again."""
+    """The import's state of one (person, type) pair: its current record, and whether to rank it again."""
 
     __slots__ = ("latest", "row", "rebuild", "changed")
 
