@@ -165,3 +165,13 @@ def test_add_missing_markup_reference(cli, ok, db_dump):
 
     assert_one_error_line(result, '"[/x]"')
     assert db_dump() == before
+
+
+def test_list_of_inactive_person_says_why_empty(ok, smiths):
+    ok("--today", TODAY, "add", "E200", "BLS", "--issued", "2025-06-01")
+    ok("people", "deactivate", "E200")
+
+    result = ok("--today", TODAY, "list", "--person", "E200", "--format", "table")
+
+    assert "No certification records match." in result.output
+    assert "is inactive: add --include-inactive to list them." in result.output

@@ -77,6 +77,19 @@ def build_list_filter(ctx, person, group, cert_type, level, status, state, expir
     )
 
 
+def _inactive_hint(conn, list_filter) -> str:
+    """Return a hint naming the requested people who are inactive, whom the list leaves out."""
+    if list_filter.include_inactive or not list_filter.person_ids:
+        return ""
+    marks = ", ".join("?" * len(list_filter.person_ids))
+    names = [f"{row[0]} {row[1]}" for row in conn.execute(
+        f"SELECT first_name, last_name FROM people WHERE active = 0 AND id IN ({marks}) ORDER BY id",
+        list_filter.person_ids)]
+    if not names:
+        return ""
+    return f" {', '.join(names)} {'is' if len(names) == 1 else 'are'} inactive: add --include-inactive to list them."
+
+
 def table_rows(rows):
     """Add the display-only columns of the terminal table to list rows."""
     for row in rows:
@@ -130,7 +143,8 @@ def list_records(
     count = run.output.rows(
         LIST_COLUMNS, rows, output_format, table_columns=LIST_TABLE, limit=limit,
         optional_columns=[("images", 130), ("level", 120), ("issued", 110), ("verified", 100)],
-        quiet_if_empty=quiet_if_empty, empty_message="No certification records match.", summary_key="status",
+        quiet_if_empty=quiet_if_empty, summary_key="status",
+        empty_message="No certification records match." + _inactive_hint(run.connect(), list_filter),
     )
     finish_report(count, fail_if_found)
 
