@@ -93,11 +93,11 @@ def main_callback(
     ] = None,
     today: Annotated[
         Optional[str],
-        typer.Option("--today", envvar="CERTCLI_TODAY", help="The day status is computed for (YYYY-MM-DD). Default: the local date."),
+        typer.Option("--today", metavar="DATE", envvar="CERTCLI_TODAY", help="The day status is computed for (YYYY-MM-DD). Default: the local date."),
     ] = None,
     actor: Annotated[
         Optional[str],
-        typer.Option("--actor", envvar="CERTCLI_ACTOR", help="Name recorded in the audit log. Default: the login name."),
+        typer.Option("--actor", metavar="NAME", envvar="CERTCLI_ACTOR", help="Name recorded in the audit log. Default: the login name."),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")

@@ -159,7 +159,7 @@ def check_format(value: Optional[str]) -> Optional[str]:
 
 FormatOption = Annotated[
     Optional[str],
-    typer.Option("--format", "-f", callback=check_format,
+    typer.Option("--format", "-f", metavar="FORMAT", callback=check_format,
                  help="Output format: table, csv, tsv, json, ndjson, or quiet (one id per line). "
                       "Default: table on a terminal, csv otherwise."),
 ]
@@ -173,7 +173,7 @@ FailIfFoundOption = Annotated[
 ]
 LimitOption = Annotated[
     int,
-    typer.Option("--limit", min=0, metavar="<int>", help="Rows shown in a table on a terminal (0 for all); machine formats are never cut."),
+    typer.Option("--limit", min=0, metavar="N", help="Rows shown in a table on a terminal (0 for all); machine formats are never cut."),
 ]
 
 

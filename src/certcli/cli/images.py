@@ -235,9 +235,9 @@ def show_image(
 def export_images(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write into; created if missing.")],
-    person: Annotated[Optional[list[str]], typer.Option("--person", "-p", help="Only this person (id, employee id, email or name); repeatable.")] = None,
-    cert_type: Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only these types; repeatable or comma-separated.")] = None,
-    record: Annotated[Optional[list[int]], typer.Option("--record", "-r", help="Only this record id (current or history); repeatable.")] = None,
+    person: Annotated[Optional[list[str]], typer.Option("--person", "-p", metavar="PERSON", help="Only this person (id, employee id, email or name); repeatable.")] = None,
+    cert_type: Annotated[Optional[list[str]], typer.Option("--type", "-t", metavar="TYPE", help="Only these types; repeatable or comma-separated.")] = None,
+    record: Annotated[Optional[list[int]], typer.Option("--record", "-r", metavar="ID", help="Only this record id (current or history); repeatable.")] = None,
     history: Annotated[bool, typer.Option("--history", help="Include earlier records (renewed cards), not only each person's current one.")] = False,
 ) -> None:
     """Write the card images of the filtered records into DIR and print each file's path.

@@ -15,7 +15,7 @@ app = typer.Typer()
 EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding (default UTF-8, with or without BOM), e.g. cp1252.")]
 DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter: ',', ';' or '\\t' (default: sniffed from the header).")]
 SheetOption = Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet to read (default: the first).")]
-MapOption = Annotated[Optional[list[str]], typer.Option("--map", help='Map a header to a field: --map "Cert Expires=expires"; repeatable.')]
+MapOption = Annotated[Optional[list[str]], typer.Option("--map", metavar="COLUMN=FIELD", help='Map a header to a field: --map "Cert Expires=expires"; repeatable.')]
 SkipInvalidOption = Annotated[bool, typer.Option("--skip-invalid", help="Write the valid rows, put invalid ones in the reject file, exit 4.")]
 RejectsOption = Annotated[Optional[Path], typer.Option("--rejects", help="Reject file for --skip-invalid (default: FILE.rejects.csv).")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check every row and report, but write nothing.")]
@@ -97,7 +97,7 @@ def import_command(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="FILE", help="CSV or XLSX file, or - for CSV on stdin.")],
     create_people: Annotated[bool, typer.Option("--create-people", help="Add people the file names who are not in the database yet.")] = False,
-    date_format: Annotated[Optional[str], typer.Option("--date-format", help="strptime pattern for the file's dates, e.g. %d/%m/%Y (ISO dates still work).")] = None,
+    date_format: Annotated[Optional[str], typer.Option("--date-format", metavar="FORMAT", help="strptime pattern for the file's dates, e.g. %d/%m/%Y (ISO dates still work).")] = None,
     dayfirst: Annotated[bool, typer.Option("--dayfirst", help="Dates are day/month/year (same as --date-format %d/%m/%Y).")] = False,
     allow_number: Annotated[bool, typer.Option("--allow-number", help="Store numbers that do not match their type's pattern, with a warning.")] = False,
     allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="Store records that lack a field their type requires (legacy data), with a warning.")] = False,

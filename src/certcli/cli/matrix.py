@@ -66,8 +66,8 @@ def required_list(ctx: typer.Context, output_format: FormatOption = None) -> Non
 @handles_errors
 def matrix(
     ctx: typer.Context,
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="Only members of this group; repeatable.")] = None,
-    cert_type: Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Columns to show (default: every required type).")] = None,
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", metavar="GROUP", help="Only members of this group; repeatable.")] = None,
+    cert_type: Annotated[Optional[list[str]], typer.Option("--type", "-t", metavar="TYPE", help="Columns to show (default: every required type).")] = None,
     include_inactive: Annotated[bool, typer.Option("--include-inactive", help="Include deactivated people.")] = False,
     output_path: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write .xlsx (coloured cells) or .csv instead of printing.")] = None,
     output_format: FormatOption = None,

@@ -22,7 +22,7 @@ def add_person(
     email: Annotated[Optional[str], typer.Option("--email", help="Email address (unique).")] = None,
     employee_id: Annotated[Optional[str], typer.Option("--employee-id", help="Agency employee id (unique).")] = None,
     nems_id: Annotated[Optional[str], typer.Option("--nems-id", help="National EMS ID, 12 digits (unique).")] = None,
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="Group (station, shift, role); repeatable.")] = None,
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", metavar="GROUP", help="Group (station, shift, role); repeatable.")] = None,
 ) -> None:
     """Add a person; print the new id on stdout."""
     from certcli.db import write_transaction
@@ -40,7 +40,7 @@ def add_person(
 @handles_errors
 def list_people(
     ctx: typer.Context,
-    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", help="Only members of this group; repeatable.")] = None,
+    group: Annotated[Optional[list[str]], typer.Option("--group", "-g", metavar="GROUP", help="Only members of this group; repeatable.")] = None,
     include_inactive: Annotated[bool, typer.Option("--include-inactive", help="Include deactivated people.")] = False,
     output_format: FormatOption = None,
     limit: LimitOption = DEFAULT_TABLE_LIMIT,
@@ -75,13 +75,13 @@ def list_people(
 def edit_person(
     ctx: typer.Context,
     person: Annotated[str, typer.Argument(help="Id, employee id, email or name of the person.")],
-    first_name: Annotated[Optional[str], typer.Option("--first", help="First name.")] = None,
-    last_name: Annotated[Optional[str], typer.Option("--last", help="Last name.")] = None,
+    first_name: Annotated[Optional[str], typer.Option("--first", metavar="NAME", help="First name.")] = None,
+    last_name: Annotated[Optional[str], typer.Option("--last", metavar="NAME", help="Last name.")] = None,
     email: Annotated[Optional[str], typer.Option("--email", help="Email; empty to clear.")] = None,
     employee_id: Annotated[Optional[str], typer.Option("--employee-id", help="Employee id; empty to clear.")] = None,
     nems_id: Annotated[Optional[str], typer.Option("--nems-id", help="National EMS ID; empty to clear.")] = None,
     add_group: Annotated[Optional[list[str]], typer.Option("--add-group", help="Add to a group; repeatable.")] = None,
-    remove_group: Annotated[Optional[list[str]], typer.Option("--remove-group", help="Remove from a group; repeatable.")] = None,
+    remove_group: Annotated[Optional[list[str]], typer.Option("--remove-group", metavar="GROUP", help="Remove from a group; repeatable.")] = None,
 ) -> None:
     """Change a person's details or groups."""
     from certcli.db import write_transaction

@@ -39,11 +39,11 @@ def split_values(values: Optional[list[str]]) -> list[str]:
     return result
 
 
-PersonOption = Annotated[Optional[list[str]], typer.Option("--person", "-p", help="Only this person (id, employee id, email or name); repeatable.")]
-GroupOption = Annotated[Optional[list[str]], typer.Option("--group", "-g", help="Only members of this group (station, shift, role); repeatable.")]
-TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only these types; repeatable or comma-separated.")]
+PersonOption = Annotated[Optional[list[str]], typer.Option("--person", "-p", metavar="PERSON", help="Only this person (id, employee id, email or name); repeatable.")]
+GroupOption = Annotated[Optional[list[str]], typer.Option("--group", "-g", metavar="GROUP", help="Only members of this group (station, shift, role); repeatable.")]
+TypeOption = Annotated[Optional[list[str]], typer.Option("--type", "-t", metavar="TYPE", help="Only these types; repeatable or comma-separated.")]
 IncludeInactiveOption = Annotated[bool, typer.Option("--include-inactive", help="Include people who were deactivated.")]
-AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Show the records and status as they were on this day (YYYY-MM-DD).")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", metavar="DATE", help="Show the records and status as they were on this day (YYYY-MM-DD).")]
 
 
 def build_list_filter(ctx, person, group, cert_type, level, status, state, expiring_within, expires_before,
@@ -106,19 +106,19 @@ def list_records(
     person: PersonOption = None,
     group: GroupOption = None,
     cert_type: TypeOption = None,
-    level: Annotated[Optional[list[str]], typer.Option("--level", help="Only these levels; repeatable or comma-separated.")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", "-s", help="Only these statuses: valid, expiring, expired; repeatable or comma-separated.")] = None,
-    state: Annotated[Optional[list[str]], typer.Option("--state", help="Only records of this state; repeatable.")] = None,
+    level: Annotated[Optional[list[str]], typer.Option("--level", metavar="LEVEL", help="Only these levels; repeatable or comma-separated.")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", "-s", metavar="STATUS", help="Only these statuses: valid, expiring, expired; repeatable or comma-separated.")] = None,
+    state: Annotated[Optional[list[str]], typer.Option("--state", metavar="STATE", help="Only records of this state; repeatable.")] = None,
     expiring_within: Annotated[Optional[int], typer.Option("--expiring-within", min=0, help="Only records that expire from today through today + DAYS (inclusive); also the 'expiring' window.", metavar="DAYS")] = None,
-    expires_before: Annotated[Optional[str], typer.Option("--expires-before", help="Only records that expire before this date.")] = None,
-    expires_after: Annotated[Optional[str], typer.Option("--expires-after", help="Only records that expire after this date (records that never expire included).")] = None,
-    issued_before: Annotated[Optional[str], typer.Option("--issued-before", help="Only records issued before this date.")] = None,
-    issued_after: Annotated[Optional[str], typer.Option("--issued-after", help="Only records issued after this date.")] = None,
+    expires_before: Annotated[Optional[str], typer.Option("--expires-before", metavar="DATE", help="Only records that expire before this date.")] = None,
+    expires_after: Annotated[Optional[str], typer.Option("--expires-after", metavar="DATE", help="Only records that expire after this date (records that never expire included).")] = None,
+    issued_before: Annotated[Optional[str], typer.Option("--issued-before", metavar="DATE", help="Only records issued before this date.")] = None,
+    issued_after: Annotated[Optional[str], typer.Option("--issued-after", metavar="DATE", help="Only records issued after this date.")] = None,
     verified: Annotated[Optional[bool], typer.Option("--verified/--unverified", help="Only verified, or only unverified, records.", show_default=False)] = None,
     history: Annotated[bool, typer.Option("--history", help="Include earlier records (renewed cards), not only each person's current one.")] = False,
     include_inactive: IncludeInactiveOption = False,
     as_of: AsOfOption = None,
-    sort: Annotated[str, typer.Option("--sort", help="Order by expires, person, type or id.")] = "expires",
+    sort: Annotated[str, typer.Option("--sort", metavar="KEY", help="Order by expires, person, type or id.")] = "expires",
     output_format: FormatOption = None,
     limit: LimitOption = DEFAULT_TABLE_LIMIT,
     quiet_if_empty: QuietIfEmptyOption = False,
@@ -157,19 +157,19 @@ def export(
     person: PersonOption = None,
     group: GroupOption = None,
     cert_type: TypeOption = None,
-    level: Annotated[Optional[list[str]], typer.Option("--level", help="Only these levels.")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", "-s", help="Only these statuses: valid, expiring, expired.")] = None,
-    state: Annotated[Optional[list[str]], typer.Option("--state", help="Only records of this state.")] = None,
+    level: Annotated[Optional[list[str]], typer.Option("--level", metavar="LEVEL", help="Only these levels.")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", "-s", metavar="STATUS", help="Only these statuses: valid, expiring, expired.")] = None,
+    state: Annotated[Optional[list[str]], typer.Option("--state", metavar="STATE", help="Only records of this state.")] = None,
     expiring_within: Annotated[Optional[int], typer.Option("--expiring-within", min=0, metavar="DAYS", help="Only records that expire from today through today + DAYS.")] = None,
-    expires_before: Annotated[Optional[str], typer.Option("--expires-before", help="Only records that expire before this date.")] = None,
-    expires_after: Annotated[Optional[str], typer.Option("--expires-after", help="Only records that expire after this date.")] = None,
-    issued_before: Annotated[Optional[str], typer.Option("--issued-before", help="Only records issued before this date.")] = None,
-    issued_after: Annotated[Optional[str], typer.Option("--issued-after", help="Only records issued after this date.")] = None,
+    expires_before: Annotated[Optional[str], typer.Option("--expires-before", metavar="DATE", help="Only records that expire before this date.")] = None,
+    expires_after: Annotated[Optional[str], typer.Option("--expires-after", metavar="DATE", help="Only records that expire after this date.")] = None,
+    issued_before: Annotated[Optional[str], typer.Option("--issued-before", metavar="DATE", help="Only records issued before this date.")] = None,
+    issued_after: Annotated[Optional[str], typer.Option("--issued-after", metavar="DATE", help="Only records issued after this date.")] = None,
     verified: Annotated[Optional[bool], typer.Option("--verified/--unverified", help="Only verified, or only unverified, records.", show_default=False)] = None,
     history: Annotated[bool, typer.Option("--history", help="Include earlier records.")] = False,
     include_inactive: IncludeInactiveOption = False,
     as_of: AsOfOption = None,
-    sort: Annotated[str, typer.Option("--sort", help="Order by expires, person, type or id.")] = "expires",
+    sort: Annotated[str, typer.Option("--sort", metavar="KEY", help="Order by expires, person, type or id.")] = "expires",
 ) -> None:
     """Write the filtered list (the same view as `list`) to a spreadsheet or data file.
 
@@ -193,7 +193,7 @@ def export(
 def missing(
     ctx: typer.Context,
     specs: Annotated[Optional[list[str]], typer.Argument(metavar="[TYPE]...", help='Types to check; "A|B" means either one counts, e.g. "NREMT|STATE_EMS" or "NREMT:Paramedic".', show_default=False)] = None,
-    cert_type: Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Same as a TYPE argument; repeatable.")] = None,
+    cert_type: Annotated[Optional[list[str]], typer.Option("--type", "-t", metavar="TYPE", help="Same as a TYPE argument; repeatable.")] = None,
     group: GroupOption = None,
     person: PersonOption = None,
     include_expired: Annotated[bool, typer.Option("--include-expired", "--expired", help="Also list people whose records of the type are all expired, with the date the last one expired.")] = False,
@@ -247,7 +247,7 @@ def missing(
 def show(
     ctx: typer.Context,
     person: Annotated[str, typer.Argument(help="Id, employee id, email or name of the person.")],
-    output_format: Annotated[Optional[str], typer.Option("--format", "-f", help="text (default) or json.")] = None,
+    output_format: Annotated[Optional[str], typer.Option("--format", "-f", metavar="FORMAT", help="text (default) or json.")] = None,
 ) -> None:
     """Show one person: details, each type's chain of records (current first), and images."""
     import json
@@ -270,12 +270,12 @@ def show(
 @handles_errors
 def audit_log(
     ctx: typer.Context,
-    person: Annotated[Optional[str], typer.Option("--person", "-p", help="Only events about this person.")] = None,
-    record: Annotated[Optional[int], typer.Option("--record", "-r", help="Only events about this record id.")] = None,
-    actor: Annotated[Optional[str], typer.Option("--actor", help="Only changes made by this actor.")] = None,
+    person: Annotated[Optional[str], typer.Option("--person", "-p", metavar="PERSON", help="Only events about this person.")] = None,
+    record: Annotated[Optional[int], typer.Option("--record", "-r", metavar="ID", help="Only events about this record id.")] = None,
+    actor: Annotated[Optional[str], typer.Option("--actor", metavar="NAME", help="Only changes made by this actor.")] = None,
     action: Annotated[Optional[str], typer.Option("--action", help="Only this action: add, renew, edit, delete, restore, verify, unverify, import, person-add, ...")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Only events on or after this date (UTC).")] = None,
-    last: Annotated[Optional[int], typer.Option("--last", min=1, help="Only the last N events.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="Only events on or after this date (UTC).")] = None,
+    last: Annotated[Optional[int], typer.Option("--last", metavar="N", min=1, help="Only the last N events.")] = None,
     output_format: FormatOption = None,
     limit: LimitOption = DEFAULT_TABLE_LIMIT,
     quiet_if_empty: QuietIfEmptyOption = False,

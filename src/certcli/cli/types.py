@@ -68,7 +68,7 @@ def add_type(
     required: Annotated[Optional[str], typer.Option("--require", help="Comma-separated required fields: level, number, state, city.")] = None,
     pattern: Annotated[Optional[str], typer.Option("--number-pattern", help="Regular expression a number must match (upper-cased first).")] = None,
     validity: Annotated[Optional[str], typer.Option("--validity", help=VALIDITY_HELP)] = None,
-    warning_days: Annotated[int, typer.Option("--warning-days", min=0, help="Days before expiry a record counts as expiring.")] = 60,
+    warning_days: Annotated[int, typer.Option("--warning-days", metavar="DAYS", min=0, help="Days before expiry a record counts as expiring.")] = 60,
 ) -> None:
     """Add a certification type."""
     from certcli.catalog_edit import TypeChanges, add_type as add
@@ -91,7 +91,7 @@ def edit_type(
     required: Annotated[Optional[str], typer.Option("--require", help="Comma-separated required fields (replaces the list; empty for none).")] = None,
     pattern: Annotated[Optional[str], typer.Option("--number-pattern", help="Number pattern; empty to remove.")] = None,
     validity: Annotated[Optional[str], typer.Option("--validity", help=VALIDITY_HELP)] = None,
-    warning_days: Annotated[Optional[int], typer.Option("--warning-days", min=0, help="Days before expiry a record counts as expiring.")] = None,
+    warning_days: Annotated[Optional[int], typer.Option("--warning-days", metavar="DAYS", min=0, help="Days before expiry a record counts as expiring.")] = None,
 ) -> None:
     """Change a type's rules; existing records are kept as they are (run `certcli check`)."""
     from certcli.catalog_edit import TypeChanges, edit_type as edit
