@@ -88,6 +88,10 @@ def test_list_default_shows_current_records_of_active_people(ok, station):
     (("--expiring-within", "30"), {"bo_bls"}),
     (("--expiring-within", "90"), {"bo_bls", "cy_pals"}),
     (("--expires-before", "2027-01-01"), {"bo_bls", "bo_acls"}),
+    # A month is the whole month: cy_state expires on 2028-01-01, which is not before January 2028.
+    (("--expires-before", "2028-01"), {"ana_nremt", "bo_bls", "bo_acls", "cy_pals"}),
+    (("--expires-before", "01/2028"), {"ana_nremt", "bo_bls", "bo_acls", "cy_pals"}),
+    (("--expires-after", "2027-12"), {"ana_bls_3", "cy_state"}),
     (("--expires-after", "2027-12-31"), {"ana_bls_3", "cy_state"}),
     (("--issued-before", "2024-12-01"), {"bo_acls", "cy_state"}),
     (("--issued-after", "2025-05-10"), {"ana_bls_3"}),

@@ -125,6 +125,11 @@ def _unrecognized(text: str, value: str, field: str) -> str:
     return f'invalid {field} "{value}": not a date'
 
 
+def is_month(value: str) -> bool:
+    """Return whether `value` names a month without a day (03/2027, 2027-03, March 2027)."""
+    return _parse_month(value.strip()) is not None
+
+
 def _parse_month(text: str) -> tuple[int, int] | None:
     """Return (year, month) for a month-only input, or None when `text` is not one."""
     match = _MONTH_US.fullmatch(text)

@@ -140,15 +140,21 @@ def check_utf8(values: list) -> None:
                                    "Give the text in UTF-8, and check the terminal's encoding (locale)")
 
 
-def parse_date_option(value: Optional[str], option: str, month_only: bool = False) -> Optional[date]:
+def parse_date_option(value: Optional[str], option: str, month_only: bool = False,
+                      month_start: bool = False) -> Optional[date]:
+    """Parse a date option; a month means its last day, or its first day with `month_start`.
+
+    `--expires-before 2027-03` reads as "before March 2027", so it needs the first day.
+    """
     if value is None:
         return None
     from certcli import dates
 
     try:
-        return dates.parse_date(value, field=option, month_only=month_only)
+        parsed = dates.parse_date(value, field=option, month_only=month_only)
     except CertcliError as error:
         raise typer.BadParameter(str(error), param_hint=option) from None
+    return parsed.replace(day=1) if month_start and dates.is_month(value) else parsed
 
 
 def check_format(value: Optional[str]) -> Optional[str]:

@@ -65,7 +65,7 @@ def build_list_filter(ctx, person, group, cert_type, level, status, state, expir
         statuses=[value.lower() for value in split_values(status)],
         states=split_values(state),
         expiring_within=expiring_within,
-        expires_before=parse_date_option(expires_before, "--expires-before", month_only=True),
+        expires_before=parse_date_option(expires_before, "--expires-before", month_only=True, month_start=True),
         expires_after=parse_date_option(expires_after, "--expires-after", month_only=True),
         issued_before=parse_date_option(issued_before, "--issued-before"),
         issued_after=parse_date_option(issued_after, "--issued-after"),
