@@ -635,9 +635,9 @@ def test_utf16_without_mark_needs_encoding(cli, station, db_path, tmp_path):
     source = tmp_path / "unicode.csv"
     source.write_bytes("\r\n".join(CP1252_LINES).encode("utf-16-le"))
 
-    refused = cli("import", source)
-    assert refused.exit_code == 1
-    assert "--encoding utf-16" in refused.stderr
+    rejected = cli("import", source)
+    assert rejected.exit_code == 1
+    assert "--encoding utf-16" in rejected.stderr
 
     result = cli("import", source, "--encoding", "utf-16-le")
     assert result.exit_code == 0, result.stderr
@@ -869,8 +869,8 @@ def test_people_import_reads_last_comma_first(ok, station, db_path, tmp_path):
     assert query(db_path, "SELECT first_name, last_name FROM people WHERE employee_id = 'E900'") == [("Jane", "Doe")]
 
 
-def test_dry_run_warnings_say_would(cli, station, tmp_path):
-    """A dry run that changes a verified card's city says the verification would be cleared."""
+def test_dry_run_warnings_use_would(cli, station, tmp_path):
+    """A dry run that changes a verified card's city reports that the verification would be cleared."""
     source = tmp_path / "level.csv"
     source.write_text("employee_id,type,number,issued,city\nE100,BLS,0012345,2025-01-10,Dayton\n",
                       encoding="utf-8")

@@ -384,5 +384,5 @@ def test_edit_moving_expiration_never_makes_a_cycle(ok, crew, db_path):
     assert links() == {first: second, second: None}
     ok("edit", first, "--expires", "2018-05-31")
     assert links() == {first: None, second: first}
-    shown = ok("show", "E100").stdout
-    assert f"renews #{second}" not in shown
+    report = ok("show", "E100").stdout
+    assert f"renews #{second}" not in report

@@ -35,6 +35,7 @@ from certcli.records import (
     edit_certification,
     fingerprint,
     incomplete_warning,
+    valid_links,
 )
 from certcli.tabular import ReadOptions, Table, cell_date, cell_text, open_table
 
@@ -169,7 +170,7 @@ class ImportResult:
         text = (f"{self.added} {'would add' if dry_run else 'added'}, {self.updated} {would}updated, "
                 f"{self.unchanged} unchanged, {len(self.rejected)} rejected")
         if self.people_added:
-            text += f"; {self.people_added} people {'would be ' if dry_run else ''}added"
+            text += f"; {self.people_added} people {would}added"
         return text
 
 
@@ -219,14 +220,13 @@ class _People:
             for row in self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people"):
                 self._remember(row)
         if self.index is None:
-            return self.conn.execute(f"SELECT * FROM people WHERE {key} = ?", (reference,)).fetchone()
-        # The email column is COLLATE NOCASE, which folds ASCII letters only.
-        return self.index[key].get(reference.translate(_ASCII_LOWER) if key == "email" else reference)
+            return self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people WHERE {key} = ?", (reference,)).fetchone()
+        return self.index[key].get(_index_key(key, reference))
 
     def _remember(self, row: sqlite3.Row) -> None:
         for key in ("employee_id", "email", "nems_id"):
             if row[key] is not None:
-                self.index[key][row[key].translate(_ASCII_LOWER) if key == "email" else row[key]] = row
+                self.index[key][_index_key(key, row[key])] = row
 
     def find(self, data: dict, create: bool = True) -> int | None:
         """Return the row's person id, creating the person with --create-people when `create`.
@@ -267,10 +267,7 @@ class _People:
             if not (first and last):
                 raise InvalidValue(f'no person with {key.replace("_", " ")} "{reference}", and no name to '
                                    "create them with", "Fill first_name and last_name", field="name") from None
-            namesakes = self.conn.execute(
-                f"SELECT {_PERSON_LOOKUP} FROM people WHERE first_name = ? COLLATE NOCASE"
-                " AND last_name = ? COLLATE NOCASE ORDER BY id", (" ".join(first.split()), " ".join(last.split())),
-            ).fetchall()
+            namesakes = _people_named(self.conn, first, last)
             groups = [part for part in re.split(r"[;,]", data.get("groups") or "") if part.strip()]
             person_id = add_person(self.conn, self.actor, PersonInput(first, last, data.get("email"),
                                    data.get("employee_id"), data.get("nems_id")), groups)
@@ -363,7 +360,7 @@ class _RecordWriter:
         return self.ids.get((person_id, record["type_code"], record.get("number") or "", record["issued"]))
 
     def chain(self, person_id: int, type_code: str) -> _Chain:
-        # `load` read the pairs of every stored person in the batch; a pair it has not seen
+        # `load` read the pairs of every stored person in the batch. So a pair it has not seen
         # belongs to a person this import created, who has no stored records.
         chain = self.chains.get((person_id, type_code))
         if chain is None:
@@ -377,6 +374,7 @@ class _RecordWriter:
         chain = self.chain(person_id, type_code)
         chain.changed = True
         record_id, self.next_id = self.next_id, self.next_id + 1
+
         period = (expires or "9999-12-31", issued, record_id)
         previous_id, is_current = None, 0
         if not chain.rebuild and chain.latest is not None and period < chain.latest:
@@ -390,11 +388,13 @@ class _RecordWriter:
                 else:
                     self.demoted.append(previous_id)
             chain.latest, is_current = period, 1
+
         values = [record.get(name) for name in RECORD_FIELDS]
         verified_fingerprint = fingerprint(dict(zip(RECORD_FIELDS, values)), []) if verified_by else None
         row = [record_id, *values, previous_id, is_current, self.actor, self.now, self.actor, self.now,
                verified_by, (verified_at or self.now) if verified_by else None, verified_fingerprint]
         self.pending.append(row)
+
         chain.row = row if is_current else None
         if is_current:
             self.waiting.append(chain)
@@ -448,15 +448,26 @@ class _RecordWriter:
         changes = []
         for _, group in itertools.groupby(rows, key=_BY_PAIR_COLUMNS):
             chain = list(group)
-            position = {row[2]: index for index, row in enumerate(chain)}
-            for index, (_, _, record_id, previous_id, is_current) in enumerate(chain):
-                link = previous_id if record_id < self.first_id else None
-                if link is None or position.get(link, -1) >= index:
-                    link = chain[index - 1][2] if index else None
+            ids = [row[2] for row in chain]
+            links = valid_links(ids, [row[3] if row[2] < self.first_id else None for row in chain])
+            for index, ((_, _, record_id, previous_id, is_current), link) in enumerate(zip(chain, links)):
                 current = int(index == len(chain) - 1)
                 if (link, current) != (previous_id, is_current):
                     changes.append((link, current, record_id))
         self.conn.executemany("UPDATE certifications SET previous_id = ?, is_current = ? WHERE id = ?", changes)
+
+
+def _index_key(key: str, value: str) -> str:
+    """Return `value` as the `key` column compares it: email is COLLATE NOCASE, which folds ASCII only."""
+    return value.translate(_ASCII_LOWER) if key == "email" else value
+
+
+def _people_named(conn: sqlite3.Connection, first: str, last: str) -> list[sqlite3.Row]:
+    """Return the people with exactly this first and last name, case and extra spaces ignored."""
+    return conn.execute(
+        f"SELECT {_PERSON_LOOKUP} FROM people WHERE first_name = ? COLLATE NOCASE AND last_name = ? COLLATE NOCASE"
+        " ORDER BY id", (" ".join(first.split()), " ".join(last.split())),
+    ).fetchall()
 
 
 def _names(data: dict) -> tuple[str | None, str | None]:
@@ -502,10 +513,7 @@ def _find_by_full_name(conn: sqlite3.Connection, first: str, last: str) -> sqlit
     land on Ann Lee, and with --create-people it becomes a new person.
     """
     first, last = " ".join(first.split()), " ".join(last.split())
-    rows = conn.execute(
-        "SELECT * FROM people WHERE first_name = ? COLLATE NOCASE AND last_name = ? COLLATE NOCASE ORDER BY id",
-        (first, last),
-    ).fetchall()
+    rows = _people_named(conn, first, last)
     if not rows:
         raise LookupError(f"{first} {last}")
     if len(rows) > 1:
@@ -725,15 +733,15 @@ def write_rejects(path: Path, result: ImportResult) -> None:
     personal data.
     """
     # The line and error columns of an earlier reject file are replaced, not repeated.
-    kept = [index for index, header in enumerate(result.headers)
-            if normalize_header(header) not in ("line", "row", "error")]
+    data_columns = [index for index, header in enumerate(result.headers)
+                    if normalize_header(header) not in ("line", "row", "error")]
     with open(path, "w", newline="", encoding="utf-8", opener=_private_opener) as stream:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow([result.headers[index] for index in kept] + [result.location, "error"])
+        writer.writerow([result.headers[index] for index in data_columns] + [result.location, "error"])
         for problem in result.rejected:
             values = ["" if value is None else cell_text(value) for value in problem.values]
             values += [""] * (len(result.headers) - len(values))
-            writer.writerow([values[index] for index in kept] + [problem.number, problem.describe(result.location)])
+            writer.writerow([values[index] for index in data_columns] + [problem.number, problem.describe(result.location)])
 
 
 def import_people(

@@ -317,25 +317,32 @@ def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -
 
 
 def link_chain(conn: sqlite3.Connection, person_id: int, type_code: str) -> None:
-    """Link each record of (person, type) without a valid link to the record before it in period order.
-
-    A link is valid when it points to an earlier record of the chain; a renewal may skip
-    records. A link to a record that an edit moved after this one would let two records
-    renew each other, so it is replaced.
-    """
+    """Give each record of (person, type) a valid link (see `valid_links`)."""
     rows = conn.execute(
         "SELECT id, previous_id FROM certifications WHERE person_id = ? AND type_code = ?"
         " ORDER BY coalesce(expires, '9999-12-31'), issued, id",
         (person_id, type_code),
     ).fetchall()
-    position = {row["id"]: index for index, row in enumerate(rows)}
-    for index, row in enumerate(rows):
-        previous = row["previous_id"]
-        if previous is not None and position.get(previous, -1) < index:
-            continue
-        target = rows[index - 1]["id"] if index else None
-        if previous != target:
-            conn.execute("UPDATE certifications SET previous_id = ? WHERE id = ?", (target, row["id"]))
+    ids = [row["id"] for row in rows]
+    for row, link in zip(rows, valid_links(ids, [row["previous_id"] for row in rows])):
+        if link != row["previous_id"]:
+            conn.execute("UPDATE certifications SET previous_id = ? WHERE id = ?", (link, row["id"]))
+
+
+def valid_links(ids: list[int], links: list[int | None]) -> list[int | None]:
+    """Return the link of each record of one chain, given its ids in period order and its links.
+
+    A link is valid when it points to an earlier record of the chain, and it stays: a renewal
+    may skip records. Any other record links to the record before it, the first to none. A
+    link to a record that an edit moved after this one would let two records renew each other.
+    """
+    position = {record_id: index for index, record_id in enumerate(ids)}
+    result = []
+    for index, link in enumerate(links):
+        if link is None or position.get(link, -1) >= index:
+            link = ids[index - 1] if index else None
+        result.append(link)
+    return result
 
 
 def insert_record(conn: sqlite3.Connection, actor: str, record: dict, *, action: str = "add",
