@@ -41,10 +41,11 @@ LIST_SQL = """
                 WHEN c.expires <= date(:today, '+' || {window} || ' days') THEN 'expiring' ELSE 'valid' END,
            c.verified_by, c.verified_at,
            (SELECT count(*) FROM images i WHERE i.certification_id = c.id), c.notes
-    FROM certifications c
+    FROM current_records cur
+    JOIN certifications c ON c.id = cur.certification_id
     JOIN people p ON p.id = c.person_id
     JOIN cert_types t ON t.code = c.type_code
-    WHERE c.is_current = 1 AND {where}
+    WHERE {where}
     ORDER BY c.expires IS NULL, c.expires, p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE,
              c.type_code, c.id
 """
@@ -80,7 +81,7 @@ def write_csv(cursor: sqlite3.Cursor, columns: list[str]) -> int:
 def list_expiring(db: str, today: str, days: str) -> int:
     """Write the current records of active people that expire from `today` through `today` + `days`."""
     window_end = (date.fromisoformat(today) + timedelta(days=int(days))).isoformat()
-    sql = LIST_SQL.format(window=int(days), where="c.expires BETWEEN :today AND :window_end AND p.active = 1")
+    sql = LIST_SQL.format(window=int(days), where="cur.expires BETWEEN :today AND :window_end AND p.active = 1")
     conn = sqlite3.connect(db)
     return write_csv(conn.execute(sql, {"today": today, "window_end": window_end}), LIST_COLUMNS)
 

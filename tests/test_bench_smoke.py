@@ -36,10 +36,10 @@ def test_generator_current_and_history(tmp_path):
     generate.generate_database(tmp_path / "agency.db", 60, 600)
 
     pairs = _rows(tmp_path / "agency.db", "SELECT count(DISTINCT person_id || type_code) FROM certifications")[0][0]
-    current = _rows(tmp_path / "agency.db", "SELECT count(*) FROM certifications WHERE is_current = 1")[0][0]
+    current = _rows(tmp_path / "agency.db", "SELECT count(*) FROM current_records")[0][0]
     linked = _rows(tmp_path / "agency.db", "SELECT count(*) FROM certifications WHERE previous_id IS NOT NULL")[0][0]
     expired = _rows(tmp_path / "agency.db",
-                    f"SELECT count(*) FROM certifications WHERE is_current = 1 AND expires < '{TODAY}'")[0][0]
+                    f"SELECT count(*) FROM current_records WHERE expires < '{TODAY}'")[0][0]
     assert current == pairs
     assert linked == 600 - pairs
     assert expired > 0
@@ -48,7 +48,7 @@ def test_generator_current_and_history(tmp_path):
 def test_generator_without_history(tmp_path):
     summary = generate.generate_database(tmp_path / "flat.db", 20, 100, history=False)
 
-    current = _rows(tmp_path / "flat.db", "SELECT count(*) FROM certifications WHERE is_current = 1")[0][0]
+    current = _rows(tmp_path / "flat.db", "SELECT count(*) FROM current_records")[0][0]
     assert summary["records"] == 100
     assert current == 100
 

@@ -22,7 +22,8 @@ PEOPLE = ["E1", "E2", "E3"]
 TYPES = ["BLS", "ACLS"]
 BASE = date(2020, 1, 1)
 STAMP = "2026-01-01T00:00:00Z"
-COLUMNS = "id, person_id, type_code, number, issued, expires, is_current, previous_id"
+CURRENT = "EXISTS (SELECT 1 FROM current_records WHERE certification_id = certifications.id)"
+COLUMNS = f"id, person_id, type_code, number, issued, expires, {CURRENT}, previous_id"
 
 # One card: person, type, number suffix and issued date (in steps of 10 days). The
 # expiration follows from those, so a row that repeats a stored card changes nothing.
@@ -40,7 +41,7 @@ def _dates(suffix, issued_offset, valid_steps=None):
 
 
 def build_database(path, stored, scrambled):
-    """Store `stored` cards with consistent flags, then flip the flags of the `scrambled` records."""
+    """Store `stored` cards ranked, then drop the current-record row of the `scrambled` records' pairs."""
     conn = connect(path)
     with conn:
         for number, employee_id in enumerate(PEOPLE, start=1):
@@ -58,7 +59,7 @@ def build_database(path, stored, scrambled):
             pairs.add((person_id, type_code))
         update_current_bulk(conn, pairs)
         for record_id in scrambled:
-            conn.execute("UPDATE certifications SET is_current = 1 - is_current WHERE id = ?", (record_id,))
+            conn.execute("DELETE FROM current_records WHERE certification_id = ?", (record_id,))
     return conn
 
 
@@ -119,7 +120,7 @@ def test_edit_and_add_keep_one_current(tmp_path, monkeypatch):
     result = import_records(conn, "tester", str(source), ImportOptions(today=date(2026, 12, 4)))
     assert (result.added, result.updated) == (2, 1)
     rows = [tuple(row) for row in conn.execute(
-        "SELECT number, is_current FROM certifications ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC")]
+        f"SELECT number, {CURRENT} FROM certifications ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC")]
     assert rows[0] == ("N0", 1)  # issued 2020-01-01, expires 2022-06-19: the latest period now
     assert [current for _, current in rows[1:]] == [0, 0, 0]
     chain = dict(conn.execute("SELECT number, previous_id FROM certifications"))
@@ -203,7 +204,7 @@ def test_reimport_moving_expiration_never_makes_a_cycle(tmp_path):
     options = ImportOptions(today=date(2026, 12, 4))
 
     def links():
-        return [tuple(row) for row in conn.execute("SELECT number, previous_id, is_current FROM certifications"
+        return [tuple(row) for row in conn.execute(f"SELECT number, previous_id, {CURRENT} FROM certifications"
                                                     " ORDER BY id")]
 
     import_records(conn, "tester", str(first_file), options)

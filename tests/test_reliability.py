@@ -489,6 +489,11 @@ def test_first_release_database_opens(db_path, run_certcli):
     assert rows[0]["state"] == "OH"
     assert query(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert integrity(db_path) == ["ok"]
+    # Version 2 keeps the current records in their own table, ranked from the records.
+    assert query(db_path, "SELECT certification_id FROM current_records ORDER BY 1") == [(1,), (2,), (4,)]
+    assert "is_current" not in [row[1] for row in query(db_path, "PRAGMA table_info(certifications)")]
+    checked = run_certcli("check", "--integrity", "--format", "csv", "--today", "2026-12-04")
+    assert "current record" not in checked.stdout, checked.stdout
 
 
 # -- file modes ---------------------------------------------------------------------------

@@ -274,6 +274,23 @@ def test_check_clean_database_exits_0(cli, agency):
     assert "No findings" in result.stderr
 
 
+def test_check_integrity_compares_current_records_with_a_ranking(ok, cli, agency, db_path):
+    """current_records is derived from the records; --integrity reports a row that disagrees."""
+    import sqlite3
+
+    ids = [int(value) for value in ok("list", "--format", "quiet", "--sort", "id").stdout.split()]
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM current_records WHERE certification_id = ?", (ids[0],))
+        conn.execute("UPDATE current_records SET expires = '2099-01-01' WHERE certification_id = ?", (ids[1],))
+    conn.close()
+
+    result = cli("check", "--integrity", "--format", "csv")
+
+    assert result.exit_code == 3, result.stderr
+    findings = {(row["record_id"], row["finding"]) for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert findings == {(str(ids[0]), "current record"), (str(ids[1]), "current record")}
+
+
 def test_check_on_example_agency_reports_planted_errors(ok, cli):
     from conftest import REPO
 

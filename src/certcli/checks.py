@@ -173,3 +173,32 @@ def check_integrity(conn: sqlite3.Connection) -> Iterator[dict]:
         yield {"record_id": rowid if table == "certifications" else None, "person": "", "type": "",
                "finding": "foreign key", "detail": f"{table} row {rowid} refers to a missing {parent} row",
                "fix": "Restore the latest backup, or re-add the missing row"}
+    yield from _current_record_findings(conn)
+
+
+# Each pair's latest record by period, against the current_records row of the pair.
+_CURRENT_MISMATCHES = """
+    WITH latest AS (
+        SELECT person_id, type_code, id, expires FROM (
+            SELECT id, person_id, type_code, expires, row_number() OVER (PARTITION BY person_id, type_code
+                ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC) AS rank
+            FROM certifications)
+        WHERE rank = 1)
+    SELECT l.id AS latest_id, cur.certification_id AS current_id, coalesce(l.person_id, cur.person_id) AS person_id,
+           coalesce(l.type_code, cur.type_code) AS type_code
+    FROM latest l LEFT JOIN current_records cur USING (person_id, type_code)
+    WHERE cur.certification_id IS NOT l.id OR cur.expires IS NOT l.expires
+    UNION ALL
+    SELECT NULL, cur.certification_id, cur.person_id, cur.type_code FROM current_records cur
+    WHERE NOT EXISTS (SELECT 1 FROM certifications c WHERE c.person_id = cur.person_id AND c.type_code = cur.type_code)
+"""
+
+
+def _current_record_findings(conn: sqlite3.Connection) -> Iterator[dict]:
+    """Report pairs whose stored current record is not their latest record by period."""
+    for row in conn.execute(_CURRENT_MISMATCHES):
+        shown = f"#{row['current_id']}" if row["current_id"] is not None else "none"
+        detail = (f"person {row['person_id']}'s current {row['type_code']} record is {shown}, but the latest"
+                  f" by expiration is " + (f"#{row['latest_id']}" if row["latest_id"] is not None else "none"))
+        yield {"record_id": row["latest_id"], "person": "", "type": row["type_code"], "finding": "current record",
+               "detail": detail, "fix": "Restore the latest backup (see the README)"}

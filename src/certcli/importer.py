@@ -283,19 +283,15 @@ class _People:
         return person_id
 
 
-_BY_PAIR_COLUMNS = operator.itemgetter(0, 1)
-# The position of is_current in the rows `_RecordWriter.add` queues: id, the record fields, previous_id.
-_IS_CURRENT = 1 + len(RECORD_FIELDS) + 1
-
 
 class _Chain:
     """The import's state of one (person, type) pair: its current record, and whether to rank it again."""
 
-    __slots__ = ("latest", "row", "rebuild", "changed")
+    __slots__ = ("latest", "expires", "rebuild", "changed")
 
     def __init__(self) -> None:
         self.latest: tuple[str, str, int] | None = None  # (expires, issued, id) of the current record
-        self.row: list | None = None  # the current record's row while it waits to be inserted
+        self.expires: str | None = None  # the current record's expiration as stored
         self.rebuild = False
         self.changed = False  # the import added or edited a record of the pair
 
@@ -305,9 +301,9 @@ class _RecordWriter:
 
     A new record that is the latest of its pair (the usual case: a renewal) becomes current
     and links to the record that was current. A pair where the file adds a record before the
-    latest one, edits a stored record, or whose stored flags disagree with the period order
-    is ranked once at the end (`_rank`). Either way the result is the same
-    as ranking every record of the pair, without ranking the pairs the import does not touch.
+    latest one, or edits a stored record, is ranked once at the end (`_rank`). Either way the
+    result is the same as ranking every record of the pair, without ranking the pairs the
+    import does not touch.
     """
 
     def __init__(self, conn: sqlite3.Connection, actor: str, now: str):
@@ -317,8 +313,6 @@ class _RecordWriter:
         # this import added (a file may name the same card twice).
         self.ids: dict[tuple[int, str, str, str], int] = {}
         self.pending: list[list] = []
-        self.waiting: list[_Chain] = []  # chains whose current record is in `pending`
-        self.demoted: list[int] = []
         self.added_ids: list[int] = []
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM certifications").fetchone()[0]
         self.first_id = self.next_id  # the first id this import gives
@@ -326,7 +320,7 @@ class _RecordWriter:
                      " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
 
     def load(self, rows: list[_Row]) -> None:
-        """Read the stored records of the pairs the batch's rows touch first, in one query."""
+        """Read the natural keys and the current record of the pairs the batch's rows touch first."""
         pairs = sorted({(row.person_id, row.type_code) for row in rows
                         if row.person_id is not None and (row.person_id, row.type_code) not in self.chains})
         if not pairs:
@@ -334,26 +328,24 @@ class _RecordWriter:
         for pair in pairs:
             self.chains[pair] = _Chain()
         self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
-        current: dict[tuple[int, str], list[int]] = {}
+        current = {
+            (person_id, type_code): (record_id, expires) for person_id, type_code, record_id, expires
+            in self.conn.execute("SELECT p.person_id, p.type_code, c.certification_id, c.expires"
+                                 " FROM temp.import_pairs p CROSS JOIN current_records c USING (person_id, type_code)")
+        }
         stored = self.conn.execute(
-            "SELECT c.person_id, c.type_code, c.id, coalesce(c.number, ''), c.issued,"
-            " coalesce(c.expires, '9999-12-31'), c.is_current FROM temp.import_pairs p"
+            "SELECT c.person_id, c.type_code, c.id, coalesce(c.number, ''), c.issued FROM temp.import_pairs p"
             " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
         )
-        for person_id, type_code, record_id, number, issued, expires, is_current in stored:
-            pair = (person_id, type_code)
+        for person_id, type_code, record_id, number, issued in stored:
             self.ids[(person_id, type_code, number, issued)] = record_id
-            chain = self.chains[pair]
-            period = (expires, issued, record_id)
-            if chain.latest is None or period > chain.latest:
-                chain.latest = period
-            if is_current:
-                current.setdefault(pair, []).append(record_id)
+            latest = current.get((person_id, type_code))
+            if latest is None:
+                self.chains[(person_id, type_code)].rebuild = True  # records without a current one
+            elif latest[0] == record_id:
+                chain = self.chains[(person_id, type_code)]
+                chain.latest, chain.expires = (latest[1] or "9999-12-31", issued, record_id), latest[1]
         self.conn.execute("DELETE FROM temp.import_pairs")
-        for pair in pairs:
-            chain = self.chains[pair]
-            if chain.latest is not None and current.get(pair) != [chain.latest[2]]:
-                chain.rebuild = True
 
     def find(self, person_id: int, record: dict) -> int | None:
         """Return the id of the record with the same natural key, stored or added by this import."""
@@ -376,28 +368,19 @@ class _RecordWriter:
         record_id, self.next_id = self.next_id, self.next_id + 1
 
         period = (expires or "9999-12-31", issued, record_id)
-        previous_id, is_current = None, 0
+        previous_id = None
         if not chain.rebuild and chain.latest is not None and period < chain.latest:
             chain.rebuild = True
         if not chain.rebuild:
             # The new record is the latest of its pair: it takes over from the current one.
             if chain.latest is not None:
                 previous_id = chain.latest[2]
-                if chain.row is not None:
-                    chain.row[_IS_CURRENT] = 0
-                else:
-                    self.demoted.append(previous_id)
-            chain.latest, is_current = period, 1
+            chain.latest, chain.expires = period, expires
 
         values = [record.get(name) for name in RECORD_FIELDS]
         verified_fingerprint = fingerprint(dict(zip(RECORD_FIELDS, values)), []) if verified_by else None
-        row = [record_id, *values, previous_id, is_current, self.actor, self.now, self.actor, self.now,
-               verified_by, (verified_at or self.now) if verified_by else None, verified_fingerprint]
-        self.pending.append(row)
-
-        chain.row = row if is_current else None
-        if is_current:
-            self.waiting.append(chain)
+        self.pending.append([record_id, *values, previous_id, self.actor, self.now, self.actor, self.now,
+                             verified_by, (verified_at or self.now) if verified_by else None, verified_fingerprint])
         self.ids[(person_id, type_code, record.get("number") or "", issued)] = record_id
         self.added_ids.append(record_id)
         return record_id
@@ -407,14 +390,11 @@ class _RecordWriter:
         if self.pending:
             self.conn.executemany(
                 "INSERT INTO certifications (id, person_id, type_code, level, number, state, city, issued, expires,"
-                " notes, previous_id, is_current, entered_by, entered_at, updated_by, updated_at, verified_by,"
-                " verified_at, verified_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " notes, previous_id, entered_by, entered_at, updated_by, updated_at, verified_by,"
+                " verified_at, verified_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 self.pending,
             )
             self.pending = []
-            for chain in self.waiting:
-                chain.row = None
-            self.waiting = []
 
     def edited(self, person_id: int, type_code: str) -> None:
         """Note that a stored record of the pair changed, so the pair is ranked again at the end."""
@@ -422,39 +402,49 @@ class _RecordWriter:
         chain.rebuild = chain.changed = True
 
     def finish(self) -> None:
-        """Insert what is queued, demote the records that were current, and rank the pairs left."""
+        """Insert what is queued, store each pair's new current record, and rank the pairs left."""
         self.flush()
-        self.conn.executemany("UPDATE certifications SET is_current = 0 WHERE id = ?",
-                              [(record_id,) for record_id in sorted(self.demoted)])
+        self.conn.executemany(
+            "INSERT INTO current_records (person_id, type_code, certification_id, expires) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (person_id, type_code) DO UPDATE"
+            " SET certification_id = excluded.certification_id, expires = excluded.expires",
+            [(*pair, chain.latest[2], chain.expires) for pair, chain in sorted(self.chains.items())
+             if chain.changed and not chain.rebuild])
         self._rank(sorted(pair for pair, chain in self.chains.items() if chain.rebuild and chain.changed))
 
     def _rank(self, pairs: list[tuple[int, str]]) -> None:
-        """Mark the latest record of each pair current and give each record a valid link.
+        """Make the latest record of each pair current and give each record a valid link.
 
         The result equals `update_current_bulk` after plain inserts: a stored link to an
         earlier record stays, and any other record links to the record before it in period
         order. This import's own links are made again, because a card older than the current
-        one may now sit between. Only rows that change are written.
+        one may now sit between. Only links that change are written.
         """
         if not pairs:
             return
         self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
         rows = self.conn.execute(
-            "SELECT c.person_id, c.type_code, c.id, c.previous_id, c.is_current FROM temp.import_pairs p"
+            "SELECT c.person_id, c.type_code, c.id, c.previous_id, c.expires FROM temp.import_pairs p"
             " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
             " ORDER BY c.person_id, c.type_code, coalesce(c.expires, '9999-12-31'), c.issued, c.id"
         ).fetchall()
         self.conn.execute("DELETE FROM temp.import_pairs")
-        changes = []
+        changes, current = [], []
         for _, group in itertools.groupby(rows, key=_BY_PAIR_COLUMNS):
             chain = list(group)
             ids = [row[2] for row in chain]
             links = valid_links(ids, [row[3] if row[2] < self.first_id else None for row in chain])
-            for index, ((_, _, record_id, previous_id, is_current), link) in enumerate(zip(chain, links)):
-                current = int(index == len(chain) - 1)
-                if (link, current) != (previous_id, is_current):
-                    changes.append((link, current, record_id))
-        self.conn.executemany("UPDATE certifications SET previous_id = ?, is_current = ? WHERE id = ?", changes)
+            changes += [(link, row[2]) for row, link in zip(chain, links) if link != row[3]]
+            person_id, type_code, record_id, _, expires = chain[-1]
+            current.append((person_id, type_code, record_id, expires))
+        self.conn.executemany("UPDATE certifications SET previous_id = ? WHERE id = ?", changes)
+        self.conn.executemany(
+            "INSERT INTO current_records (person_id, type_code, certification_id, expires) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (person_id, type_code) DO UPDATE"
+            " SET certification_id = excluded.certification_id, expires = excluded.expires", current)
+
+
+_BY_PAIR_COLUMNS = operator.itemgetter(0, 1)
 
 
 def _index_key(key: str, value: str) -> str:

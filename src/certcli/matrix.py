@@ -102,8 +102,8 @@ def compliance_matrix(
 
     held: dict[tuple[int, str], str] = {}
     for row in conn.execute(
-        f"SELECT c.person_id, c.type_code, c.expires, t.warning_days FROM certifications c"
-        f" JOIN cert_types t ON t.code = c.type_code WHERE c.is_current = 1 AND c.type_code IN"
+        f"SELECT c.person_id, c.type_code, c.expires, t.warning_days FROM current_records c"
+        f" JOIN cert_types t ON t.code = c.type_code WHERE c.type_code IN"
         f" ({', '.join('?' for _ in columns)})", columns,
     ):
         held[(row["person_id"], row["type_code"])] = status_of(row["expires"], today, row["warning_days"])

@@ -113,7 +113,7 @@ def fingerprint(record: dict, hashes: list[str]) -> str:
 def snapshot(conn: sqlite3.Connection, certification_id: int) -> dict:
     """Return the stored record and its image list, as kept in audit events."""
     row = get_record(conn, certification_id)
-    data = {key: row[key] for key in row.keys() if key != "is_current"}
+    data = dict(row)
     data["images"] = [
         dict(image) for image in conn.execute(
             "SELECT id, sha256, media_type, original_name, size, added_by, added_at FROM images"
@@ -254,39 +254,45 @@ def _check_natural_key(conn: sqlite3.Connection, record: dict, own_id: int | Non
 
 
 def update_current(conn: sqlite3.Connection, person_id: int, type_code: str) -> None:
-    """Mark the record with the latest period of (person, type) as current, the others as history.
+    """Make the record with the latest period of (person, type) its current record.
 
     The latest period is the latest expiration (no expiration counts as latest), then the
     latest issued date, then the highest id.
     """
-    conn.execute(
-        """
-        UPDATE certifications SET is_current = (id IS (
-            SELECT id FROM certifications WHERE person_id = :person AND type_code = :type
-            ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC LIMIT 1))
-        WHERE person_id = :person AND type_code = :type
-        """,
-        {"person": person_id, "type": type_code},
-    )
+    latest = conn.execute(
+        "SELECT id, expires FROM certifications WHERE person_id = ? AND type_code = ?"
+        " ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC LIMIT 1",
+        (person_id, type_code),
+    ).fetchone()
+    # An edit that moved the record from another pair leaves it there until that pair is ranked.
+    conn.execute("DELETE FROM current_records WHERE (person_id = ? AND type_code = ?) OR certification_id = ?",
+                 (person_id, type_code, latest[0] if latest else None))
+    if latest:
+        conn.execute("INSERT INTO current_records (person_id, type_code, certification_id, expires)"
+                     " VALUES (?, ?, ?, ?)", (person_id, type_code, *latest))
     link_chain(conn, person_id, type_code)
 
 
 def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -> None:
-    """Recompute current records and chain links for many (person, type) pairs in four statements."""
+    """Recompute current records and chain links for many (person, type) pairs in a few statements."""
     if not pairs:
         return
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched_pairs (person_id INTEGER, type_code TEXT,"
                  " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
     conn.execute("DELETE FROM temp.touched_pairs")
     conn.executemany("INSERT OR IGNORE INTO temp.touched_pairs VALUES (?, ?)", sorted(pairs))
+    conn.execute("DELETE FROM current_records WHERE (person_id, type_code) IN"
+                 " (SELECT person_id, type_code FROM temp.touched_pairs)")
     conn.execute(
         """
-        WITH ranked AS (
-            SELECT c.id, row_number() OVER (PARTITION BY c.person_id, c.type_code
+        INSERT INTO current_records (person_id, type_code, certification_id, expires)
+        SELECT person_id, type_code, id, expires FROM (
+            SELECT c.id, c.person_id, c.type_code, c.expires, row_number() OVER (
+                PARTITION BY c.person_id, c.type_code
                 ORDER BY coalesce(c.expires, '9999-12-31') DESC, c.issued DESC, c.id DESC) AS rank
             FROM temp.touched_pairs t CROSS JOIN certifications c USING (person_id, type_code))
-        UPDATE certifications SET is_current = (ranked.rank = 1)
-        FROM ranked WHERE certifications.id = ranked.id AND certifications.is_current != (ranked.rank = 1)
+        WHERE rank = 1
+        ORDER BY person_id, type_code
         """
     )
     # A link to a record that is not earlier in period order (an edit moved it) is dropped

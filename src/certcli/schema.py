@@ -151,5 +151,43 @@ MIGRATION_1 = [
     """,
 ]
 
-MIGRATIONS: list[list[str]] = [MIGRATION_1]
+# "Which record is current" moves from a flag on every record to a table with one row per
+# (person, type). An import that renews 70,000 cards then rewrites 70,000 small rows that sit
+# together, instead of 70,000 scattered pages of the records table and two partial indexes
+# (docs/benchmarks.md). The current record's expiration is kept here too, so the expiring
+# list reads one compact index.
+#
+# The table is derived data, like an index: every write of a record ranks its pair again
+# (`records.update_current`), and `certcli check --integrity` compares the table with a
+# ranking of every record. certification_id has no foreign key because replacing a row would
+# make SQLite look up the replaced record, a random page of the records table, for each renewal.
+MIGRATION_2 = [
+    """
+    CREATE TABLE current_records (
+        person_id INTEGER NOT NULL,
+        type_code TEXT NOT NULL REFERENCES cert_types (code) ON UPDATE CASCADE,
+        certification_id INTEGER NOT NULL UNIQUE,
+        expires TEXT,
+        PRIMARY KEY (person_id, type_code)
+    ) STRICT, WITHOUT ROWID
+    """,
+    # Ranked again rather than copied from is_current, so the table is right even where
+    # an old flag was not.
+    """
+    INSERT INTO current_records (person_id, type_code, certification_id, expires)
+    SELECT person_id, type_code, id, expires FROM (
+        SELECT id, person_id, type_code, expires, row_number() OVER (PARTITION BY person_id, type_code
+            ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC) AS rank
+        FROM certifications)
+    WHERE rank = 1
+    ORDER BY person_id, type_code
+    """,
+    "CREATE INDEX current_records_expires ON current_records (expires)",
+    "CREATE INDEX current_records_type ON current_records (type_code, expires)",
+    "DROP INDEX certifications_current_expires",
+    "DROP INDEX certifications_current_type",
+    "ALTER TABLE certifications DROP COLUMN is_current",
+]
+
+MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2]
 SCHEMA_VERSION = len(MIGRATIONS)
