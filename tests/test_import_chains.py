@@ -22,7 +22,8 @@ PEOPLE = ["E1", "E2", "E3"]
 TYPES = ["BLS", "ACLS"]
 BASE = date(2020, 1, 1)
 STAMP = "2026-01-01T00:00:00Z"
-CURRENT = "EXISTS (SELECT 1 FROM current_records WHERE certification_id = certifications.id)"
+CURRENT = ("EXISTS (SELECT 1 FROM current_records cur WHERE cur.person_id = certifications.person_id"
+           " AND cur.type_code = certifications.type_code AND cur.certification_id = certifications.id)")
 COLUMNS = f"id, person_id, type_code, number, issued, expires, {CURRENT}, previous_id"
 
 # One card: person, type, number suffix and issued date (in steps of 10 days). The

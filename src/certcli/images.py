@@ -412,7 +412,8 @@ def _export_query(conn: sqlite3.Connection, export_filter: ExportFilter) -> tupl
         clauses.append(f"c.id IN ({', '.join('?' * len(export_filter.record_ids))})")
         parameters += export_filter.record_ids
     elif not export_filter.history:
-        clauses.append("EXISTS (SELECT 1 FROM current_records cur WHERE cur.certification_id = c.id)")
+        clauses.append("EXISTS (SELECT 1 FROM current_records cur WHERE cur.person_id = c.person_id"
+                       " AND cur.type_code = c.type_code AND cur.certification_id = c.id)")
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     sql = (
         "SELECT i.id AS image_id, i.certification_id, i.sha256, i.media_type, c.type_code, p.first_name,"

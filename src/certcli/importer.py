@@ -334,11 +334,11 @@ class _RecordWriter:
                                  " FROM temp.import_pairs p CROSS JOIN current_records c USING (person_id, type_code)")
         }
         stored = self.conn.execute(
-            "SELECT c.person_id, c.type_code, c.id, coalesce(c.number, ''), c.issued FROM temp.import_pairs p"
+            "SELECT c.person_id, c.type_code, c.id, c.number, c.issued FROM temp.import_pairs p"
             " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
         )
         for person_id, type_code, record_id, number, issued in stored:
-            self.ids[(person_id, type_code, number, issued)] = record_id
+            self.ids[(person_id, type_code, number or "", issued)] = record_id
             latest = current.get((person_id, type_code))
             if latest is None:
                 self.chains[(person_id, type_code)].rebuild = True  # records without a current one

@@ -240,9 +240,9 @@ def incomplete_warning(cert_type: CertType, required: str, allow_incomplete: boo
 
 def _check_natural_key(conn: sqlite3.Connection, record: dict, own_id: int | None = None) -> None:
     row = conn.execute(
-        "SELECT id FROM certifications WHERE person_id = ? AND type_code = ? AND coalesce(number, '') = ?"
+        "SELECT id FROM certifications WHERE person_id = ? AND type_code = ? AND number IS ?"
         " AND issued = ? AND id IS NOT ?",
-        (record["person_id"], record["type_code"], record.get("number") or "", record["issued"], own_id),
+        (record["person_id"], record["type_code"], record.get("number") or None, record["issued"], own_id),
     ).fetchone()
     if row:
         number = f'number "{record["number"]}", ' if record.get("number") else "no number, "
@@ -264,9 +264,9 @@ def update_current(conn: sqlite3.Connection, person_id: int, type_code: str) -> 
         " ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC LIMIT 1",
         (person_id, type_code),
     ).fetchone()
-    # An edit that moved the record from another pair leaves it there until that pair is ranked.
-    conn.execute("DELETE FROM current_records WHERE (person_id = ? AND type_code = ?) OR certification_id = ?",
-                 (person_id, type_code, latest[0] if latest else None))
+    # An edit that moves a record to another pair ranks both pairs, so a row that still
+    # names the record under its old pair is replaced in the same transaction.
+    conn.execute("DELETE FROM current_records WHERE person_id = ? AND type_code = ?", (person_id, type_code))
     if latest:
         conn.execute("INSERT INTO current_records (person_id, type_code, certification_id, expires)"
                      " VALUES (?, ?, ?, ?)", (person_id, type_code, *latest))

@@ -159,14 +159,20 @@ MIGRATION_1 = [
 #
 # The table is derived data, like an index: every write of a record ranks its pair again
 # (`records.update_current`), and `certcli check --integrity` compares the table with a
-# ranking of every record. certification_id has no foreign key because replacing a row would
-# make SQLite look up the replaced record, a random page of the records table, for each renewal.
+# ranking of every record. certification_id has neither a foreign key nor an index of its
+# own: replacing a row would look up the replaced record, a random page of the records table,
+# and move an entry in a second index, for each renewal. Queries find a record's row by its
+# person and type.
+#
+# The natural key moves to plain columns, so that reading the cards a person holds needs
+# only the index (SQLite reads an expression index's table rows as well). Records without a
+# number get their own unique index, because UNIQUE treats each NULL as distinct.
 MIGRATION_2 = [
     """
     CREATE TABLE current_records (
         person_id INTEGER NOT NULL,
         type_code TEXT NOT NULL REFERENCES cert_types (code) ON UPDATE CASCADE,
-        certification_id INTEGER NOT NULL UNIQUE,
+        certification_id INTEGER NOT NULL,
         expires TEXT,
         PRIMARY KEY (person_id, type_code)
     ) STRICT, WITHOUT ROWID
@@ -187,6 +193,12 @@ MIGRATION_2 = [
     "DROP INDEX certifications_current_expires",
     "DROP INDEX certifications_current_type",
     "ALTER TABLE certifications DROP COLUMN is_current",
+    "DROP INDEX certifications_natural_key",
+    "CREATE UNIQUE INDEX certifications_natural_key ON certifications (person_id, type_code, number, issued)",
+    """
+    CREATE UNIQUE INDEX certifications_natural_key_no_number
+        ON certifications (person_id, type_code, issued) WHERE number IS NULL
+    """,
 ]
 
 MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2]

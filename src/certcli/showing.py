@@ -25,7 +25,8 @@ def person_report(conn: sqlite3.Connection, reference: str, today: date) -> dict
     person = resolve_person(conn, reference)
     records = conn.execute(
         "SELECT c.*, (SELECT count(*) FROM images i WHERE i.certification_id = c.id) AS images,"
-        " EXISTS (SELECT 1 FROM current_records cur WHERE cur.certification_id = c.id) AS is_current"
+        " EXISTS (SELECT 1 FROM current_records cur WHERE cur.person_id = c.person_id"
+        " AND cur.type_code = c.type_code AND cur.certification_id = c.id) AS is_current"
         " FROM certifications c WHERE person_id = ?"
         " ORDER BY type_code, coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC",
         (person["id"],),
