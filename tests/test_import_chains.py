@@ -79,11 +79,14 @@ def records(conn):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stored=st.lists(cards, max_size=12), rows=st.lists(cards, max_size=12),
-       scrambled=st.lists(st.integers(1, 12), max_size=2), batch_rows=st.sampled_from([1, 3, 5000]))
+       scrambled=st.lists(st.integers(1, 12), max_size=2), batch_rows=st.sampled_from([1, 3, 5000]),
+       parallel=st.sampled_from([False, False, True]))
 def test_import_matches_ranking_every_touched_pair(tmp_path_factory, monkeypatch, stored, rows, scrambled,
-                                                   batch_rows):
+                                                   batch_rows, parallel):
     folder = tmp_path_factory.mktemp("chains")
     monkeypatch.setattr("certcli.importer.BATCH_ROWS", batch_rows)
+    # The checking process reads stored chains itself (tests/test_import_parallel.py).
+    monkeypatch.setattr("certcli.importer.PARALLEL_CHARS", 0 if parallel else 10**12)
     conn = build_database(folder / "imported.db", stored, scrambled)
     before = {row[0] for row in records(conn)}
     source = folder / "cards.csv"

@@ -20,9 +20,11 @@ import os
 import re
 import sqlite3
 import string
+import struct
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from certcli import audit
 from certcli.errors import Ambiguous, CertcliError, InvalidValue, NotFound
@@ -212,13 +214,18 @@ class _People:
         self.warnings: list[str] = []  # about people just created, for the row that created them
         self.index: dict[str, dict[str, sqlite3.Row]] | None = None
 
+    def preload(self, rows: list[sqlite3.Row] | None = None) -> None:
+        """Index every person (`rows`, or read now); lookups by employee id, email and NEMS id then need no query."""
+        if self.index is None:
+            self.index = {"employee_id": {}, "email": {}, "nems_id": {}}
+            for row in self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people") if rows is None else rows:
+                self._remember(row)
+
     def _lookup(self, key: str, reference: str) -> sqlite3.Row | None:
         """Return the person whose `key` column equals `reference`, as the column compares."""
         self.lookups += 1
         if self.index is None and self.lookups >= self.PRELOAD_AFTER:
-            self.index = {"employee_id": {}, "email": {}, "nems_id": {}}
-            for row in self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people"):
-                self._remember(row)
+            self.preload()
         if self.index is None:
             return self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people WHERE {key} = ?", (reference,)).fetchone()
         return self.index[key].get(_index_key(key, reference))
@@ -296,6 +303,51 @@ class _Chain:
         self.changed = False  # the import added or edited a record of the pair
 
 
+class _RecordReader:
+    """Read the stored records of each (person, type) pair an import touches, once per pair."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.seen: set[tuple[int, str]] = set()
+        # Natural key -> id of the stored records of the pairs read.
+        self.ids: dict[tuple[int, str, str, str], int] = {}
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_pairs (person_id INTEGER, type_code TEXT,"
+                     " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
+
+    def read(self, rows: list[_Row], known: Iterable[tuple[int, str]] = ()) -> dict[tuple[int, str], _Chain]:
+        """Read the pairs of `rows` not read before and not in `known`, in two queries; return their chains."""
+        touched = {(row.person_id, row.type_code) for row in rows if row.person_id is not None}
+        pairs = sorted(touched.difference(self.seen, known))
+        if not pairs:
+            return {}
+        self.seen.update(pairs)
+        self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        current = {(person_id, type_code): (record_id, expires) for person_id, type_code, record_id, expires
+                   in cursor.execute("SELECT p.person_id, p.type_code, c.certification_id, c.expires"
+                                     " FROM temp.import_pairs p CROSS JOIN current_records c USING (person_id, type_code)")}
+        chains = {pair: _Chain() for pair in pairs}
+        # The natural key index holds these columns, so the records table is not read.
+        for person_id, type_code, record_id, number, issued in cursor.execute(
+            "SELECT c.person_id, c.type_code, c.id, c.number, c.issued FROM temp.import_pairs p"
+            " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
+        ):
+            self.ids[(person_id, type_code, number or "", issued)] = record_id
+            latest = current.get((person_id, type_code))
+            if latest is None:
+                chains[(person_id, type_code)].rebuild = True  # records without a current one
+            elif latest[0] == record_id:
+                chain = chains[(person_id, type_code)]
+                chain.latest, chain.expires = (latest[1] or "9999-12-31", issued, record_id), latest[1]
+        self.conn.execute("DELETE FROM temp.import_pairs")
+        return chains
+
+    def find(self, person_id: int, record: dict) -> int | None:
+        """Return the id of the stored record with the same natural key, if its pair was read."""
+        return self.ids.get((person_id, record["type_code"], record.get("number") or "", record["issued"]))
+
+
 class _RecordWriter:
     """Insert new records in batches, each placed in its (person, type) chain as it is added.
 
@@ -309,47 +361,33 @@ class _RecordWriter:
     def __init__(self, conn: sqlite3.Connection, actor: str, now: str):
         self.conn, self.actor, self.now = conn, actor, now
         self.chains: dict[tuple[int, str], _Chain] = {}
-        # Natural key -> record id, for the stored records of every pair loaded and the records
-        # this import added (a file may name the same card twice).
+        # Natural key -> id of the records this import added (a file may name the same card twice).
         self.ids: dict[tuple[int, str, str, str], int] = {}
         self.pending: list[list] = []
         self.added_ids: list[int] = []
         self.next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM certifications").fetchone()[0]
         self.first_id = self.next_id  # the first id this import gives
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_pairs (person_id INTEGER, type_code TEXT,"
-                     " PRIMARY KEY (person_id, type_code)) WITHOUT ROWID")
+        self.reader = _RecordReader(conn)
 
-    def load(self, rows: list[_Row]) -> None:
-        """Read the natural keys and the current record of the pairs the batch's rows touch first."""
-        pairs = sorted({(row.person_id, row.type_code) for row in rows
-                        if row.person_id is not None and (row.person_id, row.type_code) not in self.chains})
-        if not pairs:
+    def load(self, rows: list[_Row], loaded: list[tuple] | None = None) -> None:
+        """Take in the chains of the pairs the batch's rows touch first.
+
+        `loaded` is what the checking process read for these rows, as (pair, latest,
+        expires, rebuild) tuples; without it they are read here.
+        """
+        if loaded is None:
+            self.chains.update(self.reader.read(rows, self.chains))
             return
-        for pair in pairs:
-            self.chains[pair] = _Chain()
-        self.conn.executemany("INSERT INTO temp.import_pairs VALUES (?, ?)", pairs)
-        current = {
-            (person_id, type_code): (record_id, expires) for person_id, type_code, record_id, expires
-            in self.conn.execute("SELECT p.person_id, p.type_code, c.certification_id, c.expires"
-                                 " FROM temp.import_pairs p CROSS JOIN current_records c USING (person_id, type_code)")
-        }
-        stored = self.conn.execute(
-            "SELECT c.person_id, c.type_code, c.id, c.number, c.issued FROM temp.import_pairs p"
-            " CROSS JOIN certifications c ON c.person_id = p.person_id AND c.type_code = p.type_code"
-        )
-        for person_id, type_code, record_id, number, issued in stored:
-            self.ids[(person_id, type_code, number or "", issued)] = record_id
-            latest = current.get((person_id, type_code))
-            if latest is None:
-                self.chains[(person_id, type_code)].rebuild = True  # records without a current one
-            elif latest[0] == record_id:
-                chain = self.chains[(person_id, type_code)]
-                chain.latest, chain.expires = (latest[1] or "9999-12-31", issued, record_id), latest[1]
-        self.conn.execute("DELETE FROM temp.import_pairs")
+        for pair, latest, expires, rebuild in loaded:
+            if pair not in self.chains:
+                chain = self.chains[pair] = _Chain()
+                chain.latest, chain.expires, chain.rebuild = latest, expires, rebuild
+
 
     def find(self, person_id: int, record: dict) -> int | None:
-        """Return the id of the record with the same natural key, stored or added by this import."""
-        return self.ids.get((person_id, record["type_code"], record.get("number") or "", record["issued"]))
+        """Return the id of the record with the same natural key, added by this import or stored."""
+        key = (person_id, record["type_code"], record.get("number") or "", record["issued"])
+        return self.ids.get(key) or self.reader.ids.get(key)
 
     def chain(self, person_id: int, type_code: str) -> _Chain:
         # `load` read the pairs of every stored person in the batch. So a pair it has not seen
@@ -405,9 +443,7 @@ class _RecordWriter:
         """Insert what is queued, store each pair's new current record, and rank the pairs left."""
         self.flush()
         self.conn.executemany(
-            "INSERT INTO current_records (person_id, type_code, certification_id, expires) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (person_id, type_code) DO UPDATE"
-            " SET certification_id = excluded.certification_id, expires = excluded.expires",
+            _UPSERT_CURRENT,
             [(*pair, chain.latest[2], chain.expires) for pair, chain in sorted(self.chains.items())
              if chain.changed and not chain.rebuild])
         self._rank(sorted(pair for pair, chain in self.chains.items() if chain.rebuild and chain.changed))
@@ -438,13 +474,15 @@ class _RecordWriter:
             person_id, type_code, record_id, _, expires = chain[-1]
             current.append((person_id, type_code, record_id, expires))
         self.conn.executemany("UPDATE certifications SET previous_id = ? WHERE id = ?", changes)
-        self.conn.executemany(
-            "INSERT INTO current_records (person_id, type_code, certification_id, expires) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (person_id, type_code) DO UPDATE"
-            " SET certification_id = excluded.certification_id, expires = excluded.expires", current)
+        self.conn.executemany(_UPSERT_CURRENT, current)
 
 
 _BY_PAIR_COLUMNS = operator.itemgetter(0, 1)
+_UPSERT_CURRENT = (
+    "INSERT INTO current_records (person_id, type_code, certification_id, expires) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (person_id, type_code) DO UPDATE"
+    " SET certification_id = excluded.certification_id, expires = excluded.expires"
+)
 
 
 def _index_key(key: str, value: str) -> str:
@@ -549,20 +587,12 @@ def import_records(
                                  types={cert_type.code: cert_type for cert_type in all_types(conn)},
                                  expires_optional=True, today=options.today, defer_incomplete=True)
         writer = _RecordWriter(conn, actor, now)
-        batch: list[_Row] = []
-        for count, (number, values) in enumerate(table.rows, start=1):
-            if progress and count % 1000 == 0:
-                progress(count)
-            data, columns, warnings = _row_dict(fields, values, table.headers, table.epoch)
-            try:
-                batch.append(_check_row(conn, number, values, data, columns, warnings, people, record_options))
-            except CertcliError as error:
-                _reject(result, number, values, columns, error)
-                continue
-            if len(batch) == BATCH_ROWS:
-                _write_batch(conn, actor, batch, writer, people, present, record_options, result)
-                batch = []
-        _write_batch(conn, actor, batch, writer, people, present, record_options, result)
+        checking = _Checking(conn, source, table, fields, people, options, record_options, result, progress)
+        try:
+            for batch, loaded in checking.batches():
+                _write_batch(conn, actor, batch, loaded, writer, people, present, record_options, result)
+        finally:
+            checking.close()
         writer.finish()
         result.rejected.sort(key=lambda problem: problem.number)
         if writer.added_ids:
@@ -585,8 +615,12 @@ def import_records(
 
 
 def _reject(result: ImportResult, number: int, values: list, columns: dict, error: CertcliError) -> None:
+    result.rejected.append(_problem(number, values, columns, error))
+
+
+def _problem(number: int, values: list, columns: dict, error: CertcliError) -> RowProblem:
     column = columns.get(error.field or "", error.field)
-    result.rejected.append(RowProblem(number, column, _row_message(error, column), values))
+    return RowProblem(number, column, _row_message(error, column), values)
 
 
 def _row_message(error: CertcliError, column: str | None) -> str:
@@ -596,20 +630,27 @@ def _row_message(error: CertcliError, column: str | None) -> str:
     return str(error)
 
 
-@dataclass
 class _Row:
     """A row that passed the checks that need no other row: its record, and its person if stored."""
 
-    number: int
-    values: list
-    data: dict
-    columns: dict
-    warnings: list[str]
-    record: dict
-    type_code: str
-    person_id: int | None
-    verified_by: str | None
-    verified_at: str | None
+    __slots__ = ("number", "values", "_data", "columns", "warnings", "record", "type_code", "person_id",
+                 "verified_by", "verified_at", "_rebuild", "existing")
+
+    def __init__(self, number: int, values: list, data: dict | None, columns: dict, warnings: list[str],
+                 record: dict, type_code: str, person_id: int | None, verified_by: str | None,
+                 verified_at: str | None, rebuild: Callable[[list], dict] | None = None, existing: int | None = None):
+        self.number, self.values, self._data, self.columns, self.warnings = number, values, data, columns, warnings
+        self.record, self.type_code, self.person_id = record, type_code, person_id
+        self.verified_by, self.verified_at, self._rebuild = verified_by, verified_at, rebuild
+        # The stored record with the row's natural key, when the checking process found one.
+        self.existing = existing
+
+    @property
+    def data(self) -> dict:
+        """The row's values by field. A row checked in the checking process builds them on first use."""
+        if self._data is None:
+            self._data = self._rebuild(self.values)
+        return self._data
 
 
 def _check_row(conn, number, values, data, columns, warnings, people, record_options) -> _Row:
@@ -628,14 +669,233 @@ def _check_row(conn, number, values, data, columns, warnings, people, record_opt
     return _Row(number, values, data, columns, warnings, record, cert_type.code, person_id, verified_by, verified_at)
 
 
-def _write_batch(conn, actor, batch: list[_Row], writer: _RecordWriter, people, present, record_options,
-                 result: ImportResult) -> None:
+# The two kinds of row the checking process sends.
+_CHECKED, _REJECTED = range(2)
+# The keys of a checked record, in the order the checking process sends its values.
+_RECORD_KEYS = ("type_code", "level", "number", "state", "city", "issued", "expires", "notes", "incomplete",
+                "expires_missing")
+# A CSV file at least this long (about 10,000 rows) is checked in a second process.
+PARALLEL_CHARS = 1_000_000
+
+
+@dataclass
+class _CheckingJob:
+    """What the checking process needs to check a file the way this process would."""
+
+    database: str
+    source: str
+    read: ReadOptions
+    mappings: dict[str, str]
+    record_options: Options
+    create_people: bool  # a person not found is then left to this process to add
+    headers: list[str]  # the file as this process read it, to notice a file changed meanwhile
+    size: int
+
+
+class _Checking:
+    """Check the file's rows and hand them over in batches of up to BATCH_ROWS checked rows.
+
+    A large CSV file is checked in a second process while this one writes: on two cores the
+    checks then cost almost no time. That process is a new Python interpreter (not a fork:
+    an SQLite connection must not cross fork), started after this one has taken the write
+    lock, so its own connection reads the database as the import found it. For each batch it
+    also reads the stored records that `_RecordWriter.load` would read here. Elsewhere (small
+    files, XLSX, standard input, a frozen executable) the rows are checked here, between the
+    writes.
+    """
+
+    def __init__(self, conn, source: str, table: Table, fields, people: _People, options: ImportOptions,
+                 record_options: Options, result: ImportResult, progress: Callable[[int], None] | None):
+        self.conn, self.table, self.fields, self.people = conn, table, fields, people
+        self.record_options, self.result, self.progress = record_options, result, progress
+        self.process = None
+        database = conn.execute("PRAGMA database_list").fetchone()[2]
+        if (table.size >= PARALLEL_CHARS and source != "-" and database and sys.executable
+                and not getattr(sys, "frozen", False)):
+            import pickle
+            import subprocess
+
+            job = _CheckingJob(str(Path(database).resolve()), str(Path(source).resolve()), options.read,
+                               options.mappings, record_options, options.create_people, table.headers, table.size)
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from certcli.importer import check_rows_main; check_rows_main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            _widen_pipe(self.process.stdout.fileno())
+            self.process.stdin.write(pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
+            self.process.stdin.close()
+
+    def batches(self) -> Iterator[tuple[list[_Row], tuple | None]]:
+        """Yield (rows, what the checking process read for them, or None)."""
+        if self.process:
+            yield from self._received()
+            return
+        batch, count = [], 0
+        for number, values in self.table.rows:
+            count += 1
+            if self.progress and count % 1000 == 0:
+                self.progress(count)
+            row = _checked_row(self.conn, number, values, self.fields, self.table, self.people,
+                               self.record_options)
+            if isinstance(row, RowProblem):
+                self.result.rejected.append(row)
+                continue
+            batch.append(row)
+            if len(batch) == BATCH_ROWS:
+                yield batch, None
+                batch = []
+        yield batch, None
+
+    def _received(self) -> Iterator[tuple[list[_Row], tuple]]:
+        import pickle
+
+        columns = {name: header for name, header in zip(self.fields, self.table.headers) if name}
+        count = 0
+        stream = self.process.stdout
+        while True:
+            header = stream.read(_LENGTH.size)
+            data = stream.read(_LENGTH.unpack(header)[0]) if len(header) == _LENGTH.size else b""
+            if not data:
+                raise RuntimeError(f"the process checking the rows stopped (exit status {self.process.wait()})")
+            kind, payload, loaded = pickle.loads(data)
+            if kind == "done":
+                return
+            if kind == "error":
+                raise payload
+            if kind == "crash":
+                raise RuntimeError(f"checking the rows failed in the checking process:\n{payload}")
+            rows = []
+            for item in payload:
+                count += 1
+                if self.progress and count % 1000 == 0:
+                    self.progress(count)
+                if item[0] == _REJECTED:
+                    _, number, column, message, values = item
+                    self.result.rejected.append(RowProblem(number, column, message, values))
+                    continue
+                _, number, values, warnings, record_values, person_id, verified_by, verified_at, existing = item
+                record = dict(zip(_RECORD_KEYS, record_values))
+                if record["incomplete"] is None:
+                    del record["incomplete"]
+                if record["expires_missing"] is None:
+                    del record["expires_missing"]
+                rows.append(_Row(number, values, None, columns, warnings, record, record["type_code"], person_id,
+                                 verified_by, verified_at, self._data, existing))
+            yield rows, loaded
+
+    def _data(self, values: list) -> dict:
+        return _row_dict(self.fields, values, self.table.headers, self.table.epoch)[0]
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()  # the import stopped early; its checks are not needed
+            self.process.stdout.close()
+            self.process.wait()
+            self.process = None
+
+
+def _checked_row(conn, number: int, values: list, fields, table: Table, people: _People,
+                 record_options: Options) -> _Row | RowProblem:
+    data, columns, warnings = _row_dict(fields, values, table.headers, table.epoch)
+    try:
+        return _check_row(conn, number, values, data, columns, warnings, people, record_options)
+    except CertcliError as error:
+        return _problem(number, values, columns, error)
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe hold about three batches (Linux).
+
+    This process reads the pipe only between writes, and writing a batch takes longer than
+    checking one. With the default 64 KiB the checking process would wait for each write to
+    end, and the two processes would take turns instead of working at once.
+    """
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass  # another system, or a lower limit: slower, not wrong
+
+
+# The length of each message from the checking process, ahead of the pickled message.
+_LENGTH = struct.Struct("<Q")
+
+
+def check_rows_main() -> None:
+    """The checking process: read a job on stdin, send each batch of checked rows on stdout.
+
+    See `_Checking`. Only `_Checking` starts it, with a job it pickled itself.
+    """
+    import pickle
+    import traceback
+
+    from certcli.db import connect
+
+    job: _CheckingJob = pickle.loads(sys.stdin.buffer.read())
+    output = sys.stdout.buffer
+
+    def send(message: tuple) -> None:
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        output.write(_LENGTH.pack(len(data)))
+        output.write(data)
+        output.flush()
+
+    try:
+        conn = connect(job.database, migrate=False)
+        conn.execute("BEGIN")  # one snapshot: the database as the import found it
+        table = open_table(job.source, job.read)
+        if (table.headers, table.size) != (job.headers, job.size):
+            raise InvalidValue(f'"{job.source}" changed while it was being imported', "Import it again")
+        fields = map_headers(table.headers, job.mappings, RECORD_FILE_FIELDS)
+        people = _People(conn, "", job.create_people, ImportResult())
+        people.preload()
+        reader = _RecordReader(conn)
+
+        def send_batch(rows: list) -> None:
+            checked = [row for row in rows if isinstance(row, _Row)]
+            chains = reader.read(checked)
+            items = []
+            for row in rows:
+                if isinstance(row, RowProblem):
+                    items.append((_REJECTED, row.number, row.column, row.message, row.values))
+                    continue
+                existing = reader.find(row.person_id, row.record) if row.person_id is not None else None
+                items.append((_CHECKED, row.number, row.values, row.warnings,
+                              tuple(map(row.record.get, _RECORD_KEYS)), row.person_id, row.verified_by,
+                              row.verified_at, existing))
+            send(("rows", items, [(pair, chain.latest, chain.expires, chain.rebuild)
+                                   for pair, chain in chains.items()]))
+
+        rows, count = [], 0
+        for number, values in table.rows:
+            row = _checked_row(conn, number, values, fields, table, people, job.record_options)
+            rows.append(row)
+            count += isinstance(row, _Row)
+            if count == BATCH_ROWS:
+                send_batch(rows)
+                rows, count = [], 0
+        send_batch(rows)
+        message = ("done", None, None)
+    except CertcliError as error:  # the file itself cannot be read further
+        message = ("error", error, None)
+    except BaseException:  # a fault in certcli: the importing process reports it
+        message = ("crash", traceback.format_exc(), None)
+    try:
+        send(message)
+    except OSError:
+        pass  # the importing process has stopped reading
+    os._exit(0)  # nothing to clean up; skip flushing a pipe that may be closed
+
+
+def _write_batch(conn, actor, batch: list[_Row], loaded: tuple | None, writer: _RecordWriter, people, present,
+                 record_options, result: ImportResult) -> None:
     """Add or update the record of each checked row, in file order.
 
     Every check runs before the row's first write (a person created by --create-people, then
     the record), so a rejected row leaves nothing behind and needs no savepoint.
     """
-    writer.load(batch)
+    writer.load(batch, loaded)
     for row in batch:
         try:
             outcome, warnings = _write_row(conn, actor, row, writer, people, present, record_options)
@@ -652,7 +912,7 @@ def _write_row(conn, actor, row: _Row, writer: _RecordWriter, people, present, r
     if person_id is None:
         # An earlier row may have created the person.
         person_id = people.find(row.data, create=False)
-    existing = writer.find(person_id, record) if person_id is not None else None
+    existing = row.existing or (writer.find(person_id, record) if person_id is not None else None)
     if existing is not None:
         writer.flush()
         outcome = _update_existing(conn, actor, existing, row.data, present, record_options, row.warnings)

@@ -35,6 +35,7 @@ class Table:
     rows: Iterator[tuple[int, list]]
     location: str  # "line" for CSV, "row" for XLSX
     epoch: datetime | None = None  # the XLSX workbook's date epoch (1900 or 1904)
+    size: int = 0  # characters of CSV text, to tell a large import from a small one
 
 
 def open_table(source: str, options: ReadOptions) -> Table:
@@ -118,7 +119,7 @@ def _csv_table(data: bytes, source: str, options: ReadOptions) -> Table:
             if any(value.strip() for value in values):
                 yield start, values
 
-    return Table([header for header in headers], rows(), "line")
+    return Table([header for header in headers], rows(), "line", size=len(text))
 
 
 def _xlsx_table(path: Path, data: bytes, options: ReadOptions) -> Table:

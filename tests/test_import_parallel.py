@@ -1,0 +1,167 @@
+"""A large CSV import checks its rows in a second process; the result must not depend on it.
+
+Each test imports the same file into two copies of one database, once with every row checked
+in the importing process and once with the checking process, and compares everything the
+import leaves behind: records, current records, people, the audit log's import event, the
+summary, the rejected rows and the warnings.
+"""
+
+import csv
+import pickle
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from conftest import REPO, TODAY
+
+sys.path.insert(0, str(REPO / "bench"))
+
+import generate  # noqa: E402  (bench/ is not a package)
+
+from certcli import importer  # noqa: E402
+from certcli.certtypes import all_types  # noqa: E402
+from certcli.db import connect  # noqa: E402
+from certcli.errors import InvalidValue  # noqa: E402
+from certcli.records import Options  # noqa: E402
+from certcli.tabular import ReadOptions  # noqa: E402
+
+PEOPLE = 300
+# Timestamps and the actor's clock differ between two runs; everything else must not.
+CLOCK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+TABLES = {
+    "certifications": "SELECT * FROM certifications ORDER BY id",
+    "current_records": "SELECT * FROM current_records ORDER BY person_id, type_code",
+    "people": "SELECT id, first_name, last_name, email, employee_id, nems_id, active FROM people ORDER BY id",
+    "events": "SELECT actor, action, person_id, certification_id, type_code, after FROM events ORDER BY id",
+}
+
+
+@pytest.fixture(scope="module")
+def agency(tmp_path_factory):
+    """A generated agency, and a file that exercises every path of a row."""
+    folder = tmp_path_factory.mktemp("parallel")
+    database = folder / "agency.db"
+    generate.generate_database(database, PEOPLE, 2500)
+    with sqlite3.connect(database) as conn:
+        stored = conn.execute(
+            "SELECT p.employee_id, p.last_name, p.first_name, p.email, c.type_code, c.level, c.number, c.state,"
+            " c.city, c.issued, c.expires, c.notes FROM certifications c JOIN people p ON p.id = c.person_id"
+            " ORDER BY c.id LIMIT 800").fetchall()
+    conn.close()
+    rng = random.Random(11)
+    renewals = list(generate.import_rows(PEOPLE, 1500))
+    rows = [list(row) for row in renewals]
+    for row in stored:  # cards already stored: unchanged, or a changed expiration or note
+        row = ["" if value is None else value for value in row]
+        draw = rng.random()
+        if draw < 0.2 and row[10]:
+            row[10] = "2031-01-31"
+        elif draw < 0.3:
+            row[11] = "checked again"
+        rows.append(row)
+    rows += [list(row) for row in rng.sample(renewals, 100)]  # the same card twice in one file
+    for index in range(60):
+        row = list(rng.choice(renewals))
+        if index % 6 == 0:
+            row[9] = "2026-13-45"
+        elif index % 6 == 1:
+            row[0], row[3] = f"NEW{index}", f"new.member.{index}@example.org"  # not stored yet
+        elif index % 6 == 2:
+            row[4] = "NOPE"
+        elif index % 6 == 3:
+            row[0] = row[3] = ""  # a name only: this process looks the person up
+        elif index % 6 == 4:
+            row[5] = "Astronaut"
+        else:
+            row[10] = "1999-01-01"
+        rows.append(row)
+    rng.shuffle(rows)
+    source = folder / "cards.csv"
+    with open(source, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(generate.IMPORT_HEADER)
+        writer.writerows(rows)
+    return database, source
+
+
+def _import(template, folder, name, source, parallel, monkeypatch, **options):
+    database = folder / f"{name}.db"
+    shutil.copyfile(template, database)
+    monkeypatch.setattr(importer, "PARALLEL_CHARS", 0 if parallel else 10**12)
+    conn = connect(database)
+    try:
+        result = importer.import_records(conn, "tester", str(source),
+                                         importer.ImportOptions(today=date.fromisoformat(TODAY), **options))
+    except InvalidValue as error:
+        result = error
+    finally:
+        conn.close()
+    return database, result
+
+
+def _state(database):
+    with sqlite3.connect(database) as conn:
+        state = {name: [tuple(CLOCK.sub("T", value) if isinstance(value, str) else value for value in row)
+                        for row in conn.execute(sql)] for name, sql in TABLES.items()}
+    conn.close()
+    return state
+
+
+def _outcome(result):
+    return (result.summary(), [(problem.number, problem.column, problem.message, problem.values)
+                               for problem in result.rejected], [CLOCK.sub("T", text) for text in result.warnings])
+
+
+@pytest.mark.parametrize("options", [{"skip_invalid": True}, {"skip_invalid": True, "create_people": True}, {}],
+                         ids=["skip-invalid", "create-people", "all-or-nothing"])
+def test_parallel_checks_give_the_serial_result(agency, tmp_path, monkeypatch, options):
+    template, source = agency
+
+    serial_db, serial = _import(template, tmp_path, "serial", source, False, monkeypatch, **options)
+    parallel_db, parallel = _import(template, tmp_path, "parallel", source, True, monkeypatch, **options)
+
+    assert _outcome(parallel) == _outcome(serial)
+    assert serial.rejected  # the file's bad rows were seen
+    if options.get("skip_invalid"):
+        assert serial.added > 1000 and serial.updated > 0 and serial.unchanged > 0
+    assert _state(parallel_db) == _state(serial_db)
+
+
+def test_parallel_checks_report_an_unreadable_line_like_serial(agency, tmp_path, monkeypatch):
+    template, source = agency
+    broken = tmp_path / "broken.csv"
+    broken.write_text(source.read_text(encoding="utf-8") + 'E000001,"Doe,Jane\n', encoding="utf-8")
+
+    serial_db, serial = _import(template, tmp_path, "serial", broken, False, monkeypatch)
+    parallel_db, parallel = _import(template, tmp_path, "parallel", broken, True, monkeypatch)
+
+    assert isinstance(serial, InvalidValue), serial
+    assert str(parallel) == str(serial)
+    assert "Check the quotes on that line" in str(serial)
+    assert _state(parallel_db) == _state(template)
+
+
+def test_checking_process_refuses_a_file_that_changed(agency, tmp_path):
+    """The checking process reads the file again; a different file must not be mixed in."""
+    template, source = agency
+    conn = connect(template)
+    record_options = Options(types={cert_type.code: cert_type for cert_type in all_types(conn)}, expires_optional=True,
+                             defer_incomplete=True)
+    conn.close()
+    job = importer._CheckingJob(str(template), str(source), ReadOptions(), {}, record_options, False,
+                                generate.IMPORT_HEADER, 12)
+    completed = subprocess.run(
+        [sys.executable, "-c", "from certcli.importer import check_rows_main; check_rows_main()"],
+        input=pickle.dumps(job), capture_output=True, timeout=60)
+
+    assert completed.returncode == 0, completed.stderr
+    size = importer._LENGTH.unpack(completed.stdout[:importer._LENGTH.size])[0]
+    kind, error, _ = pickle.loads(completed.stdout[importer._LENGTH.size:importer._LENGTH.size + size])
+    assert kind == "error"
+    assert str(error) == f'"{source}" changed while it was being imported. Import it again'
