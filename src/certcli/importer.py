@@ -674,8 +674,10 @@ _CHECKED, _REJECTED = range(2)
 # The keys of a checked record, in the order the checking process sends its values.
 _RECORD_KEYS = ("type_code", "level", "number", "state", "city", "issued", "expires", "notes", "incomplete",
                 "expires_missing")
-# A CSV file at least this long (about 10,000 rows) is checked in a second process.
+# A CSV file at least this long (about 10,000 rows) is checked in a second process, which
+# sends a small first batch so that the writing starts early.
 PARALLEL_CHARS = 1_000_000
+FIRST_BATCH_ROWS = 500
 
 
 @dataclass
@@ -749,6 +751,8 @@ class _Checking:
         import pickle
 
         columns = {name: header for name, header in zip(self.fields, self.table.headers) if name}
+        # This process parses the file too (cheaper than receiving every value), row for row.
+        own_rows = iter(self.table.rows)
         count = 0
         stream = self.process.stdout
         while True:
@@ -768,11 +772,14 @@ class _Checking:
                 count += 1
                 if self.progress and count % 1000 == 0:
                     self.progress(count)
+                number, values = next(own_rows, (None, None))
+                if number != item[1]:
+                    raise RuntimeError(f"the checking process sent {self.table.location} {item[1]}, expected {number}")
                 if item[0] == _REJECTED:
-                    _, number, column, message, values = item
+                    _, number, column, message = item
                     self.result.rejected.append(RowProblem(number, column, message, values))
                     continue
-                _, number, values, warnings, record_values, person_id, verified_by, verified_at, existing = item
+                _, number, warnings, record_values, person_id, verified_by, verified_at, existing = item
                 record = dict(zip(_RECORD_KEYS, record_values))
                 if record["incomplete"] is None:
                     del record["incomplete"]
@@ -848,8 +855,9 @@ def check_rows_main() -> None:
         if (table.headers, table.size) != (job.headers, job.size):
             raise InvalidValue(f'"{job.source}" changed while it was being imported', "Import it again")
         fields = map_headers(table.headers, job.mappings, RECORD_FILE_FIELDS)
+        # People are looked up one by one until the first 1,000, then read at once (as here):
+        # the first batch then reaches the importing process sooner.
         people = _People(conn, "", job.create_people, ImportResult())
-        people.preload()
         reader = _RecordReader(conn)
 
         def send_batch(rows: list) -> None:
@@ -858,23 +866,22 @@ def check_rows_main() -> None:
             items = []
             for row in rows:
                 if isinstance(row, RowProblem):
-                    items.append((_REJECTED, row.number, row.column, row.message, row.values))
+                    items.append((_REJECTED, row.number, row.column, row.message))
                     continue
                 existing = reader.find(row.person_id, row.record) if row.person_id is not None else None
-                items.append((_CHECKED, row.number, row.values, row.warnings,
-                              tuple(map(row.record.get, _RECORD_KEYS)), row.person_id, row.verified_by,
-                              row.verified_at, existing))
+                items.append((_CHECKED, row.number, row.warnings, tuple(map(row.record.get, _RECORD_KEYS)),
+                              row.person_id, row.verified_by, row.verified_at, existing))
             send(("rows", items, [(pair, chain.latest, chain.expires, chain.rebuild)
                                    for pair, chain in chains.items()]))
 
-        rows, count = [], 0
+        rows, count, size = [], 0, FIRST_BATCH_ROWS
         for number, values in table.rows:
             row = _checked_row(conn, number, values, fields, table, people, job.record_options)
             rows.append(row)
             count += isinstance(row, _Row)
-            if count == BATCH_ROWS:
+            if count == size:
                 send_batch(rows)
-                rows, count = [], 0
+                rows, count, size = [], 0, BATCH_ROWS
         send_batch(rows)
         message = ("done", None, None)
     except CertcliError as error:  # the file itself cannot be read further
