@@ -214,12 +214,15 @@ class _People:
         self.warnings: list[str] = []  # about people just created, for the row that created them
         self.index: dict[str, dict[str, sqlite3.Row]] | None = None
 
-    def preload(self, rows: list[sqlite3.Row] | None = None) -> None:
-        """Index every person (`rows`, or read now); lookups by employee id, email and NEMS id then need no query."""
+    def preload(self) -> None:
+        """Read every person once; lookups by employee id, email and NEMS id then need no query."""
         if self.index is None:
-            self.index = {"employee_id": {}, "email": {}, "nems_id": {}}
-            for row in self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people") if rows is None else rows:
-                self._remember(row)
+            everyone = self.conn.execute(f"SELECT {_PERSON_LOOKUP} FROM people").fetchall()
+            # Keys as _index_key makes them, without a call per person.
+            self.index = {key: {row[key]: row for row in everyone if row[key] is not None}
+                          for key in ("employee_id", "nems_id")}
+            self.index["email"] = {row["email"].translate(_ASCII_LOWER): row for row in everyone
+                                   if row["email"] is not None}
 
     def _lookup(self, key: str, reference: str) -> sqlite3.Row | None:
         """Return the person whose `key` column equals `reference`, as the column compares."""
