@@ -86,7 +86,7 @@ def test_import_matches_ranking_every_touched_pair(tmp_path_factory, monkeypatch
     folder = tmp_path_factory.mktemp("chains")
     monkeypatch.setattr("certcli.importer.BATCH_ROWS", batch_rows)
     # The checking process reads stored chains itself (tests/test_import_parallel.py).
-    monkeypatch.setattr("certcli.importer.PARALLEL_CHARS", 0 if parallel else 10**12)
+    monkeypatch.setattr("certcli.import_checking.PARALLEL_CHARS", 0 if parallel else 10**12)
     conn = build_database(folder / "imported.db", stored, scrambled)
     before = {row[0] for row in records(conn)}
     source = folder / "cards.csv"

@@ -175,7 +175,7 @@ def build_record(
         if given is not None:
             record[name] = _clean_text(name, given)
     # One handler names the input field of an error from any of the checks below (an import
-    # names the column). A function call per check cost an import of 100,000 rows 0.3 s.
+    # names the column), instead of a wrapper call per check on every row of a large import.
     field = "level"
     try:
         record["level"] = normalize_level(cert_type, record.get("level"))

@@ -164,7 +164,7 @@ MIGRATION_1 = [
 # and move an entry in a second index, for each renewal. Queries find a record's row by its
 # person and type.
 #
-# The natural key moves to plain columns, so that reading the cards a person holds needs
+# The natural key moves to plain columns, so that reading the cards a person has needs
 # only the index (SQLite reads an expression index's table rows as well). Records without a
 # number get their own unique index, because UNIQUE treats each NULL as distinct.
 MIGRATION_2 = [

@@ -16,7 +16,7 @@ app = typer.Typer()
 @handles_errors
 def check(
     ctx: typer.Context,
-    integrity: Annotated[bool, typer.Option("--integrity", help="Also run SQLite's integrity and foreign-key checks.")] = False,
+    integrity: Annotated[bool, typer.Option("--integrity", help="Also run SQLite's integrity and foreign-key checks, and compare each person's current records with a ranking of all their records.")] = False,
     output_format: FormatOption = None,
     limit: LimitOption = DEFAULT_TABLE_LIMIT,
     quiet_if_empty: QuietIfEmptyOption = False,
@@ -42,7 +42,7 @@ def check(
         CHECK_COLUMNS, findings, output_format, quiet_key="record_id", limit=limit, quiet_if_empty=quiet_if_empty,
         table_columns=[("record_id", "Record"), ("person", "Person"), ("type", "Type"), ("finding", "Finding"),
                        ("detail", "Detail"), ("fix", "Fix")],
-        empty_message="No findings." + (" Integrity and foreign keys are ok." if integrity else ""),
+        empty_message="No findings." + (" Integrity, foreign keys and current records are ok." if integrity else ""),
     )
     if count:
         run.output.message(f"{count} finding(s)")
