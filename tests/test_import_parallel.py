@@ -27,7 +27,7 @@ import generate  # noqa: E402  (bench/ is not a package)
 from certcli import import_checking, importer  # noqa: E402
 from certcli.certtypes import all_types  # noqa: E402
 from certcli.db import connect  # noqa: E402
-from certcli.errors import InvalidValue  # noqa: E402
+from certcli.errors import CertcliError, InvalidValue  # noqa: E402
 from certcli.records import Options  # noqa: E402
 from certcli.tabular import ReadOptions  # noqa: E402
 
@@ -98,7 +98,7 @@ def _import(template, folder, name, source, parallel, monkeypatch, **options):
     try:
         result = importer.import_records(conn, "tester", str(source),
                                          importer.ImportOptions(today=date.fromisoformat(TODAY), **options))
-    except InvalidValue as error:
+    except CertcliError as error:
         result = error
     finally:
         conn.close()
@@ -168,3 +168,37 @@ def test_checking_process_refuses_a_file_that_changed(agency, tmp_path):
     kind, error, _ = pickle.loads(completed.stdout[length.size:length.size + size])
     assert kind == "error"
     assert str(error) == f'"{source}" changed while it was being imported. Import it again'
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"], ids=["cannot-start", "ends-at-once"])
+def test_import_checks_in_process_without_second_process(agency, tmp_path, monkeypatch, executable):
+    """A checking process that cannot start, or ends before its first batch, changes nothing."""
+    template, source = agency
+    serial_db, serial = _import(template, tmp_path, "serial", source, False, monkeypatch, skip_invalid=True)
+    monkeypatch.setattr(sys, "executable", executable)
+
+    fallback_db, fallback = _import(template, tmp_path, "fallback", source, True, monkeypatch, skip_invalid=True)
+
+    assert _outcome(fallback) == _outcome(serial)
+    assert _state(fallback_db) == _state(serial_db)
+
+
+def test_checking_process_failure_rolls_back(agency, tmp_path, monkeypatch):
+    """A checking process that fails after its first batch stops the import with a clear error."""
+    template, source = agency
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "broken"))
+    broken = tmp_path / "broken" / "certcli"
+    shutil.copytree(REPO / "src" / "certcli", broken)
+    # The copy sends its first batch, then fails.
+    checking = broken / "import_checking.py"
+    checking.write_text(checking.read_text(encoding="utf-8").replace(
+        "                send_batch(rows)\n",
+        "                send_batch(rows)\n                if size == FIRST_BATCH_ROWS:\n"
+        "                    raise ValueError('planted fault')\n"), encoding="utf-8")
+
+    database, result = _import(template, tmp_path, "failed", source, True, monkeypatch, skip_invalid=True)
+
+    assert isinstance(result, CertcliError)
+    assert str(result).startswith("the second process checking the rows failed: ValueError: planted fault")
+    assert "Nothing was imported" in str(result)
+    assert _state(database) == _state(template)

@@ -12,6 +12,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,31 +70,44 @@ class Checking:
     lock, so its own connection reads the database as the import found it. For each batch it
     also reads the stored records that `_RecordWriter.load` would read here. Elsewhere (small
     files, XLSX, standard input, a frozen executable) the rows are checked here, between the
-    writes.
+    writes, and so they are when the second process cannot start or ends before its first
+    batch.
     """
 
     def __init__(self, conn, source: str, table: Table, fields, people: _People, options: ImportOptions,
                  record_options: Options, result: ImportResult, progress: Callable[[int], None] | None):
         self.conn, self.table, self.fields, self.people = conn, table, fields, people
         self.record_options, self.result, self.progress = record_options, result, progress
-        self.process = None
+        self.process = self.errors = None
         database = conn.execute("PRAGMA database_list").fetchone()[2]
         if (table.size >= PARALLEL_CHARS and source != "-" and database and sys.executable
                 and not getattr(sys, "frozen", False)):
             job = CheckingJob(str(Path(database).resolve()), str(Path(source).resolve()), options.read,
-                               options.mappings, record_options, options.create_people, table.headers, table.size)
+                              options.mappings, record_options, options.create_people, table.headers, table.size)
+            self._start(job)
+
+    def _start(self, job: CheckingJob) -> None:
+        # Its stderr goes to a file: a traceback there would only confuse the user, and the
+        # last line of it goes into the error if the process fails.
+        self.errors = tempfile.TemporaryFile()
+        try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from certcli.import_checking import main; main()"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
             _widen_pipe(self.process.stdout.fileno())
             self.process.stdin.write(pickle.dumps(job, pickle.HIGHEST_PROTOCOL))
             self.process.stdin.close()
+        except OSError:
+            self.close()  # no second process: the rows are checked here
 
     def batches(self) -> Iterator[tuple[list[_Row], tuple | None]]:
         """Yield (rows, what the checking process read for them, or None)."""
         if self.process:
-            yield from self._received()
-            return
+            try:
+                yield from self._received()
+                return
+            except _NotStarted:
+                self.close()
         batch, count = [], 0
         for number, values in self.table.rows:
             count += 1
@@ -120,14 +134,16 @@ class Checking:
             header = stream.read(_LENGTH.size)
             data = stream.read(_LENGTH.unpack(header)[0]) if len(header) == _LENGTH.size else b""
             if not data:
-                raise RuntimeError(f"the process checking the rows stopped (exit status {self.process.wait()})")
+                if count == 0:
+                    raise _NotStarted
+                raise self._failure(f"it stopped with exit status {self.process.wait()}")
             kind, payload, loaded = pickle.loads(data)
             if kind == "done":
                 return
             if kind == "error":
                 raise payload
             if kind == "crash":
-                raise RuntimeError(f"checking the rows failed in the checking process:\n{payload}")
+                raise self._failure(payload.strip().splitlines()[-1])
             rows = []
             for item in payload:
                 count += 1
@@ -135,7 +151,7 @@ class Checking:
                     self.progress(count)
                 number, values = next(own_rows, (None, None))
                 if number != item[1]:
-                    raise RuntimeError(f"the checking process sent {self.table.location} {item[1]}, expected {number}")
+                    raise self._failure(f"it sent {self.table.location} {item[1]} where {number} was expected")
                 if item[0] == _REJECTED:
                     _, number, column, message = item
                     self.result.rejected.append(RowProblem(number, column, message, values))
@@ -153,13 +169,30 @@ class Checking:
     def _data(self, values: list) -> dict:
         return _row_dict(self.fields, values, self.table.headers, self.table.epoch)[0]
 
+    def _failure(self, reason: str) -> CertcliError:
+        """Return the error for a checking process that failed after its first batch."""
+        self.errors.seek(0)
+        lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+        detail = f" ({lines[-1]})" if lines else ""
+        return CertcliError(f"the second process checking the rows failed: {reason}{detail}",
+                            "Nothing was imported. Run the import again, and report the problem if it repeats")
+
     def close(self) -> None:
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.kill()  # the import stopped early; its checks are not needed
-            self.process.stdout.close()
+            for stream in (self.process.stdin, self.process.stdout):
+                if stream is not None:
+                    stream.close()
             self.process.wait()
             self.process = None
+        if self.errors is not None:
+            self.errors.close()
+            self.errors = None
+
+
+class _NotStarted(Exception):
+    """The checking process ended before its first batch, so nothing depends on it yet."""
 
 
 def _checked_row(conn, number: int, values: list, fields: list[str | None], table: Table, people: _People,
