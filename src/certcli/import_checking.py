@@ -80,7 +80,10 @@ class Checking:
         self.record_options, self.result, self.progress = record_options, result, progress
         self.process = self.errors = None
         database = conn.execute("PRAGMA database_list").fetchone()[2]
-        if (table.size >= PARALLEL_CHARS and source != "-" and database and sys.executable
+        # Without WAL (a file system that refuses it), the second process's read lock would
+        # block this process's writes.
+        wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        if (table.size >= PARALLEL_CHARS and source != "-" and database and wal and sys.executable
                 and not getattr(sys, "frozen", False)):
             job = CheckingJob(str(Path(database).resolve()), str(Path(source).resolve()), options.read,
                               options.mappings, record_options, options.create_people, table.headers, table.size)
