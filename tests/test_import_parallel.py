@@ -157,7 +157,7 @@ def test_checking_process_refuses_a_file_that_changed(agency, tmp_path):
                              defer_incomplete=True)
     conn.close()
     job = import_checking.CheckingJob(str(template), str(source), ReadOptions(), {}, record_options, False,
-                                generate.IMPORT_HEADER, 12)
+                                      "the digest of another file")
     completed = subprocess.run(
         [sys.executable, "-c", "from certcli.import_checking import main; main()"],
         input=pickle.dumps(job), capture_output=True, timeout=60)
@@ -202,3 +202,31 @@ def test_checking_process_failure_rolls_back(agency, tmp_path, monkeypatch):
     assert str(result).startswith("the second process checking the rows failed: ValueError: planted fault")
     assert "Nothing was imported" in str(result)
     assert _state(database) == _state(template)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "second-process"])
+def test_name_only_row_after_namesake_added(agency, tmp_path, monkeypatch, parallel):
+    """A name that a row of the same file made ambiguous is rejected, not filed on the old person."""
+    template, _ = agency
+    with sqlite3.connect(template) as conn:
+        first, last, person_id = conn.execute(
+            "SELECT first_name, last_name, min(id) FROM people GROUP BY first_name, last_name HAVING count(*) = 1"
+        ).fetchone()
+    conn.close()
+    source = tmp_path / "namesake.csv"
+    source.write_text("employee_id,first_name,last_name,type,issued,expires\n"
+                      f"NEW1,{first},{last},BLS,2026-11-01,2028-11-30\n"
+                      f",{first},{last},ACLS,2026-11-02,2028-11-30\n", encoding="utf-8")
+
+    database, result = _import(template, tmp_path, "namesake", source, parallel, monkeypatch,
+                               skip_invalid=True, create_people=True)
+
+    assert result.people_added == 1
+    assert result.added == 1
+    assert [(problem.number, problem.column) for problem in result.rejected] == [(3, "name")]
+    assert f'"{first} {last}" matches 2 people' in result.rejected[0].message
+    with sqlite3.connect(database) as conn:
+        acls = conn.execute("SELECT count(*) FROM certifications WHERE person_id = ? AND type_code = 'ACLS'"
+                            " AND issued = '2026-11-02'", (person_id,)).fetchone()[0]
+    conn.close()
+    assert acls == 0

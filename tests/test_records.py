@@ -2,6 +2,7 @@
 
 import csv
 import io
+import sqlite3
 
 import pytest
 
@@ -336,6 +337,21 @@ def test_restore_brings_back_deleted_record(ok, crew):
     ok("restore", record_id)
 
     assert csv_rows(ok("--today", TODAY, "list", "--format", "csv").stdout) == before
+
+
+def test_restore_after_predecessor_changed_type(ok, crew, db_path):
+    """A restored renewal does not keep a link to a card that has since become another type."""
+    older = int(ok("--today", TODAY, "add", "E100", "BLS", "--issued", "2023-01-10").stdout)
+    newer = int(ok("--today", TODAY, "add", "E100", "BLS", "--issued", "2025-01-10").stdout)
+    ok("delete", newer, "--yes")
+    ok("--today", TODAY, "edit", older, "--type", "ACLS")
+
+    ok("restore", newer)
+
+    with sqlite3.connect(db_path) as conn:
+        links = dict(conn.execute("SELECT id, previous_id FROM certifications"))
+    conn.close()
+    assert links == {older: None, newer: None}
 
 
 def test_delete_and_restore_are_logged(ok, crew):

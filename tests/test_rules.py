@@ -287,8 +287,13 @@ def test_check_integrity_compares_current_records_with_a_ranking(ok, cli, agency
     result = cli("check", "--integrity", "--format", "csv")
 
     assert result.exit_code == 3, result.stderr
-    findings = {(row["record_id"], row["finding"]) for row in csv.DictReader(io.StringIO(result.stdout))}
-    assert findings == {(str(ids[0]), "current record"), (str(ids[1]), "current record")}
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {(row["record_id"], row["finding"]) for row in rows} == {(str(ids[0]), "current record"),
+                                                                     (str(ids[1]), "current record")}
+    details = {row["record_id"]: row["detail"] for row in rows}
+    assert "but the latest by expiration is" in details[str(ids[0])]
+    assert "is current with expiration 2099-01-01 stored" in details[str(ids[1])]
+    assert all(row["person"] for row in rows)
 
 
 def test_check_on_example_agency_reports_planted_errors(ok, cli):

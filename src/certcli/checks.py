@@ -183,22 +183,30 @@ _CURRENT_MISMATCHES = """
             SELECT id, person_id, type_code, expires, row_number() OVER (PARTITION BY person_id, type_code
                 ORDER BY coalesce(expires, '9999-12-31') DESC, issued DESC, id DESC) AS rank
             FROM certifications)
-        WHERE rank = 1)
-    SELECT l.id AS latest_id, cur.certification_id AS current_id, coalesce(l.person_id, cur.person_id) AS person_id,
-           coalesce(l.type_code, cur.type_code) AS type_code
-    FROM latest l LEFT JOIN current_records cur USING (person_id, type_code)
-    WHERE cur.certification_id IS NOT l.id OR cur.expires IS NOT l.expires
-    UNION ALL
-    SELECT NULL, cur.certification_id, cur.person_id, cur.type_code FROM current_records cur
-    WHERE NOT EXISTS (SELECT 1 FROM certifications c WHERE c.person_id = cur.person_id AND c.type_code = cur.type_code)
+        WHERE rank = 1),
+    mismatches AS (
+        SELECT l.id AS latest_id, cur.certification_id AS current_id, l.expires AS latest_expires,
+               cur.expires AS current_expires, l.person_id, l.type_code
+        FROM latest l LEFT JOIN current_records cur USING (person_id, type_code)
+        WHERE cur.certification_id IS NOT l.id OR cur.expires IS NOT l.expires
+        UNION ALL
+        SELECT NULL, cur.certification_id, NULL, cur.expires, cur.person_id, cur.type_code FROM current_records cur
+        WHERE NOT EXISTS (SELECT 1 FROM certifications c
+                          WHERE c.person_id = cur.person_id AND c.type_code = cur.type_code))
+    SELECT m.*, p.first_name, p.last_name FROM mismatches m LEFT JOIN people p ON p.id = m.person_id
 """
 
 
 def _current_record_findings(conn: sqlite3.Connection) -> Iterator[dict]:
     """Report pairs whose stored current record is not their latest record by period."""
     for row in conn.execute(_CURRENT_MISMATCHES):
-        shown = f"#{row['current_id']}" if row["current_id"] is not None else "none"
-        detail = (f"person {row['person_id']}'s current {row['type_code']} record is {shown}, but the latest"
-                  f" by expiration is " + (f"#{row['latest_id']}" if row["latest_id"] is not None else "none"))
-        yield {"record_id": row["latest_id"], "person": "", "type": row["type_code"], "finding": "current record",
+        if row["current_id"] is not None and row["current_id"] == row["latest_id"]:
+            detail = (f"record #{row['current_id']} is current with expiration {row['current_expires'] or 'none'}"
+                      f" stored, but it expires {row['latest_expires'] or 'never'}")
+        else:
+            shown = f"#{row['current_id']}" if row["current_id"] is not None else "none"
+            latest = f"#{row['latest_id']}" if row["latest_id"] is not None else "none (no records)"
+            detail = f"the current {row['type_code']} record is {shown}, but the latest by expiration is {latest}"
+        person = f"{row['last_name']}, {row['first_name']} (#{row['person_id']})" if row["last_name"] else ""
+        yield {"record_id": row["latest_id"], "person": person, "type": row["type_code"], "finding": "current record",
                "detail": detail, "fix": "Restore the latest backup (see the README)"}

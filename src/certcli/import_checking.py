@@ -15,7 +15,6 @@ import sys
 import tempfile
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterator
 
 from certcli import importer
@@ -57,8 +56,7 @@ class CheckingJob:
     mappings: dict[str, str]
     record_options: Options
     create_people: bool  # a person not found is then left to this process to add
-    headers: list[str]  # the file as this process read it, to notice a file changed meanwhile
-    size: int
+    digest: str  # of the file as the importing process read it, to notice a file changed meanwhile
 
 
 class Checking:
@@ -85,8 +83,10 @@ class Checking:
         wal = conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         if (table.size >= PARALLEL_CHARS and source != "-" and database and wal and sys.executable
                 and not getattr(sys, "frozen", False)):
-            job = CheckingJob(str(Path(database).resolve()), str(Path(source).resolve()), options.read,
-                              options.mappings, record_options, options.create_people, table.headers, table.size)
+            # The same working directory, so paths as given name the same files (and errors
+            # quote them as the user typed them).
+            job = CheckingJob(database, source, options.read, options.mappings, record_options,
+                              options.create_people, table.digest)
             self._start(job)
 
     def _start(self, job: CheckingJob) -> None:
@@ -246,7 +246,7 @@ def main() -> None:
         conn = connect(job.database, migrate=False)
         conn.execute("BEGIN")  # one snapshot: the database as the import found it
         table = open_table(job.source, job.read)
-        if (table.headers, table.size) != (job.headers, job.size):
+        if table.digest != job.digest:
             raise InvalidValue(f'"{job.source}" changed while it was being imported', "Import it again")
         fields = map_headers(table.headers, job.mappings, RECORD_FILE_FIELDS)
         # People are looked up one by one until the first 1,000, then read at once (as here):

@@ -210,6 +210,7 @@ class _People:
         self.cache: dict[tuple, int] = {}
         self.lookups = 0
         self.warnings: list[str] = []  # about people just created, for the row that created them
+        self.created_names: set[tuple[str, str]] = set()  # `_name_key` of each person this import added
         self.index: dict[str, dict[str, sqlite3.Row]] | None = None
 
     def preload(self) -> None:
@@ -280,6 +281,7 @@ class _People:
             person_id = add_person(self.conn, self.actor, PersonInput(first, last, data.get("email"),
                                    data.get("employee_id"), data.get("nems_id")), groups)
             self.result.people_added += 1
+            self.created_names.add(_name_key(first, last))
             if namesakes:
                 self.warnings.append(
                     f"added {first} {last} as a new person, but {'; '.join(map(describe, namesakes))} has the "
@@ -511,6 +513,30 @@ def _names(data: dict) -> tuple[str | None, str | None]:
     return first, last
 
 
+def _name_key(first: str, last: str) -> tuple[str, str]:
+    """Return a name as `_people_named` compares it: spaces collapsed, ASCII case folded (NOCASE)."""
+    return " ".join(first.split()).translate(_ASCII_LOWER), " ".join(last.split()).translate(_ASCII_LOWER)
+
+
+def _person_after_additions(conn: sqlite3.Connection, data: dict, people: _People, person_id: int) -> int:
+    """Look a row's person up again if the row names them only by name and this import has
+    since added someone of that name.
+
+    The row was checked before that person existed (in its batch, or by the checking
+    process), so the name may have become ambiguous, and the row is then rejected.
+    """
+    if any(data.get(key) for key in ("employee_id", "email", "nems_id")):
+        return person_id
+    first, last = _names(data)
+    if not (first and last) or _name_key(first, last) not in people.created_names:
+        return person_id
+    try:
+        return _find_by_full_name(conn, first, last)["id"]
+    except CertcliError as error:
+        error.field = error.field or "name"
+        raise
+
+
 def _same_text(left: str | None, right: str | None) -> bool:
     if left == right:
         return True
@@ -696,6 +722,8 @@ def _write_row(conn, actor, row: _Row, writer: _RecordWriter, people, present, r
     if person_id is None:
         # An earlier row may have created the person.
         person_id = people.find(row.data, create=False)
+    elif people.created_names:
+        person_id = _person_after_additions(conn, row.data, people, person_id)
     existing = row.existing or (writer.find(person_id, record) if person_id is not None else None)
     if existing is not None:
         writer.flush()

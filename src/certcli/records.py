@@ -308,17 +308,21 @@ def update_current_bulk(conn: sqlite3.Connection, pairs: set[tuple[int, str]]) -
         ORDER BY person_id, type_code
         """
     )
-    # A link to a record that is not earlier in period order (an edit moved it) is dropped
-    # here and made again below, so two records never renew each other.
+    # A link that is not to an earlier record of the same pair (an edit moved it, or it left
+    # the pair) is dropped here and made again below, as `valid_links` does.
     conn.execute(
         """
         WITH ordered AS (
-            SELECT c.id, c.previous_id, row_number() OVER (PARTITION BY c.person_id, c.type_code
+            SELECT c.id, c.person_id, c.type_code, c.previous_id, row_number() OVER (
+                PARTITION BY c.person_id, c.type_code
                 ORDER BY coalesce(c.expires, '9999-12-31'), c.issued, c.id) AS position
             FROM temp.touched_pairs t CROSS JOIN certifications c USING (person_id, type_code))
         UPDATE certifications SET previous_id = NULL
-        FROM ordered AS later JOIN ordered AS earlier ON earlier.id = later.previous_id
-        WHERE certifications.id = later.id AND earlier.position >= later.position
+        FROM ordered AS later
+        WHERE certifications.id = later.id AND later.previous_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM ordered AS earlier WHERE earlier.id = later.previous_id
+                            AND earlier.person_id = later.person_id AND earlier.type_code = later.type_code
+                            AND earlier.position < later.position)
         """
     )
     conn.execute(
@@ -353,12 +357,14 @@ def valid_links(ids: list[int], links: list[int | None]) -> list[int | None]:
 
     A link is valid when it points to an earlier record of the chain, and it stays: a renewal
     may skip records. Any other record links to the record before it, the first to none. A
-    link to a record that an edit moved after this one would let two records renew each other.
+    link to a record that an edit moved after this one would let two records renew each other,
+    and a link out of the chain (a record restored after its predecessor changed type) would
+    make a card renew a card of another type.
     """
     position = {record_id: index for index, record_id in enumerate(ids)}
     result = []
     for index, link in enumerate(links):
-        if link is None or position.get(link, -1) >= index:
+        if link is None or position.get(link, len(ids)) >= index:
             link = ids[index - 1] if index else None
         result.append(link)
     return result

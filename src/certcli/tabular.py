@@ -8,6 +8,7 @@ Blank rows, comma-only rows and whitespace-only rows are skipped.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import sys
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class Table:
     location: str  # "line" for CSV, "row" for XLSX
     epoch: datetime | None = None  # the XLSX workbook's date epoch (1900 or 1904)
     size: int = 0  # characters of CSV text, to tell a large import from a small one
+    digest: str = ""  # of the CSV file's bytes, to notice a file that changed between two reads
 
 
 def open_table(source: str, options: ReadOptions) -> Table:
@@ -119,7 +121,8 @@ def _csv_table(data: bytes, source: str, options: ReadOptions) -> Table:
             if any(value.strip() for value in values):
                 yield start, values
 
-    return Table([header for header in headers], rows(), "line", size=len(text))
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return Table([header for header in headers], rows(), "line", size=len(text), digest=digest)
 
 
 def _xlsx_table(path: Path, data: bytes, options: ReadOptions) -> Table:
