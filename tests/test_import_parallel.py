@@ -54,6 +54,7 @@ def agency(tmp_path_factory):
             " c.city, c.issued, c.expires, c.notes FROM certifications c JOIN people p ON p.id = c.person_id"
             " ORDER BY c.id LIMIT 800").fetchall()
     conn.close()
+
     rng = random.Random(11)
     renewals = list(generate.import_rows(PEOPLE, 1500))
     rows = [list(row) for row in renewals]
@@ -66,6 +67,8 @@ def agency(tmp_path_factory):
             row[11] = "checked again"
         rows.append(row)
     rows += [list(row) for row in rng.sample(renewals, 100)]  # the same card twice in one file
+
+
     for index in range(60):
         row = list(rng.choice(renewals))
         if index % 6 == 0:
@@ -82,6 +85,7 @@ def agency(tmp_path_factory):
             row[10] = "1999-01-01"
         rows.append(row)
     rng.shuffle(rows)
+
     source = folder / "cards.csv"
     with open(source, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)

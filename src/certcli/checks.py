@@ -204,9 +204,9 @@ def _current_record_findings(conn: sqlite3.Connection) -> Iterator[dict]:
             detail = (f"record #{row['current_id']} is current with expiration {row['current_expires'] or 'none'}"
                       f" stored, but it expires {row['latest_expires'] or 'never'}")
         else:
-            shown = f"#{row['current_id']}" if row["current_id"] is not None else "none"
+            current = f"#{row['current_id']}" if row["current_id"] is not None else "none"
             latest = f"#{row['latest_id']}" if row["latest_id"] is not None else "none (no records)"
-            detail = f"the current {row['type_code']} record is {shown}, but the latest by expiration is {latest}"
+            detail = f"the current {row['type_code']} record is {current}, but the latest by expiration is {latest}"
         person = f"{row['last_name']}, {row['first_name']} (#{row['person_id']})" if row["last_name"] else ""
         yield {"record_id": row["latest_id"], "person": person, "type": row["type_code"], "finding": "current record",
                "detail": detail, "fix": "Restore the latest backup (see the README)"}

@@ -306,6 +306,11 @@ class _Chain:
         self.changed = False  # the import added or edited a record of the pair
 
 
+def _card_key(person_id: int, record: dict) -> tuple[int, str, str, str]:
+    """Return a record's natural key as the import's dictionaries store it (no number as "")."""
+    return person_id, record["type_code"], record.get("number") or "", record["issued"]
+
+
 class _RecordReader:
     """Read the stored records of each (person, type) pair an import touches, once per pair."""
 
@@ -348,7 +353,7 @@ class _RecordReader:
 
     def find(self, person_id: int, record: dict) -> int | None:
         """Return the id of the stored record with the same natural key, if its pair was read."""
-        return self.ids.get((person_id, record["type_code"], record.get("number") or "", record["issued"]))
+        return self.ids.get(_card_key(person_id, record))
 
 
 class _RecordWriter:
@@ -389,8 +394,7 @@ class _RecordWriter:
 
     def find(self, person_id: int, record: dict) -> int | None:
         """Return the id of the record with the same natural key, added by this import or stored."""
-        key = (person_id, record["type_code"], record.get("number") or "", record["issued"])
-        return self.ids.get(key) or self.reader.ids.get(key)
+        return self.ids.get(_card_key(person_id, record)) or self.reader.find(person_id, record)
 
     def chain(self, person_id: int, type_code: str) -> _Chain:
         # `load` read the pairs of every stored person in the batch. So a pair it has not seen
@@ -422,7 +426,7 @@ class _RecordWriter:
         verified_fingerprint = fingerprint(dict(zip(RECORD_FIELDS, values)), []) if verified_by else None
         self.pending.append([record_id, *values, previous_id, self.actor, self.now, self.actor, self.now,
                              verified_by, (verified_at or self.now) if verified_by else None, verified_fingerprint])
-        self.ids[(person_id, type_code, record.get("number") or "", issued)] = record_id
+        self.ids[_card_key(person_id, record)] = record_id
         self.added_ids.append(record_id)
         return record_id
 
