@@ -68,7 +68,6 @@ def agency(tmp_path_factory):
         rows.append(row)
     rows += [list(row) for row in rng.sample(renewals, 100)]  # the same card twice in one file
 
-
     for index in range(60):
         row = list(rng.choice(renewals))
         if index % 6 == 0:
